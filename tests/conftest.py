@@ -1,0 +1,25 @@
+"""Shared test fixtures."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("COLUMNS", "200")
+
+
+@pytest.fixture
+def chain_net():
+    from yuragi.models.examples import chain
+
+    return chain(seed=1)
+
+
+@pytest.fixture
+def ei_net():
+    from yuragi.models.examples import ei_balanced
+
+    return ei_balanced(seed=1)

@@ -1,0 +1,207 @@
+"""The ``yuragi`` command line.
+
+Every user error is one line on stderr and exit status 2 (``--debug`` shows
+the traceback). Commands that take a FILE also take a built-in model name.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import YuragiError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def load_model_or_file(source: str) -> Any:
+    """A Network from a ``.yrg`` path or a built-in model name."""
+    from .ir import load_network
+    from .models import BUILTIN_MODELS, builtin_model
+
+    if source in BUILTIN_MODELS:
+        return builtin_model(source)
+    path = Path(source)
+    if path.exists() or path.suffix == ".yrg":
+        return load_network(path)
+    raise YuragiError(f"'{source}' is neither a file nor a built-in model (built-in: {', '.join(BUILTIN_MODELS)})")
+
+
+def network_summary_tables(net: Any) -> list[Table]:
+    """Rich tables of a network's populations and projections."""
+    pops = Table(title=f"network '{net.name}'  dt={net.dt} ms  seed={net.seed}")
+    for col in ("population", "model", "size", "probes"):
+        pops.add_column(col)
+    for p in net.populations:
+        probes = ", ".join(pr.variable for pr in net.probes if pr.target == p.name)
+        pops.add_row(p.name, type(p.model).__name__, str(p.size), probes)
+    projs = Table(title="projections")
+    for col in ("projection", "pre -> post", "storage", "synapses", "delays", "release_prob", "plasticity"):
+        projs.add_column(col)
+    for p in net.projections:
+        delays = str(int(p.delays)) if p.delays.ndim == 0 else f"{int(p.delays.min())}..{int(p.delays.max())}"
+        projs.add_row(
+            p.name, f"{p.pre} -> {p.post}", "sparse" if p.is_sparse else "dense", str(p.n_synapses),
+            delays, f"{p.release_prob:g}", "yes" if p.plasticity is not None else "-",
+        )
+    return [pops, projs]
+
+
+def network_summary_json(net: Any) -> dict:
+    """A JSON-safe summary of a network."""
+    return {
+        "name": net.name,
+        "dt_ms": net.dt,
+        "seed": net.seed,
+        "neurons": net.n_neurons,
+        "synapses": net.n_synapses,
+        "populations": [{"name": p.name, "model": type(p.model).__name__, "size": p.size} for p in net.populations],
+        "projections": [
+            {"name": p.name, "pre": p.pre, "post": p.post, "sparse": p.is_sparse, "synapses": p.n_synapses, "plastic": p.plasticity is not None}
+            for p in net.projections
+        ],
+        "probes": [p.key for p in net.probes],
+    }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="yuragi")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """yuragi: describe a spiking network once; compile it to Loihi, verify it in Brian2, profile its energy."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def info(as_json: bool) -> None:
+    """Versions of yuragi, Lava and Brian2, and the hardware profiles available."""
+    from .hw_profiles import available_profiles
+
+    data = {
+        "yuragi": __version__,
+        "lava-nc": _version("lava-nc"),
+        "brian2": _version("brian2"),
+        "numpy": _version("numpy"),
+        "python": sys.version.split()[0],
+        "hardware_profiles": available_profiles(),
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title="yuragi")
+    table.add_column("component")
+    table.add_column("version / value")
+    for key, value in data.items():
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    console.print(table)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def models(as_json: bool) -> None:
+    """List the built-in models (usable wherever a FILE is expected)."""
+    from .models import BUILTIN_MODELS
+
+    if as_json:
+        click.echo(json.dumps([{"name": m.name, "description": m.description} for m in BUILTIN_MODELS.values()], indent=2))
+        return
+    table = Table(title="built-in models")
+    table.add_column("name")
+    table.add_column("description")
+    for m in BUILTIN_MODELS.values():
+        table.add_row(m.name, m.description)
+    console.print(table)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output .yrg file.")
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+def export(model: str, output: str, force: bool) -> None:
+    """Save built-in MODEL as a .yrg model file."""
+    from .ir import save_network
+    from .models import builtin_model
+
+    net = builtin_model(model)
+    path = save_network(net, output, overwrite=force)
+    console.print(f"wrote {path} ({net.n_neurons} neurons, {net.n_synapses} synapses)")
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of tables.")
+def validate(source: str, as_json: bool) -> None:
+    """Check a .yrg FILE (or built-in model); print its populations and projections.
+
+    Exit status 0 when valid; 2 with one line per problem when not.
+    """
+    net = load_model_or_file(source)
+    if as_json:
+        click.echo(json.dumps({"valid": True, **network_summary_json(net)}, indent=2))
+        return
+    for table in network_summary_tables(net):
+        console.print(table)
+    console.print(f"[green]valid[/green]: {net.n_neurons} neurons, {net.n_synapses} synapses")
+
+
+@cli.command()
+@click.option("-o", "--out-dir", default="demo_out", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
+def demo(out_dir: str) -> None:
+    """End-to-end demo on a built-in model (what `make demo` runs)."""
+    from .demo import run_demo
+
+    run_demo(Path(out_dir), console)
+
+
+def _report_error(exc: YuragiError) -> None:
+    """One line per problem on stderr (an error with a list of problems prints each)."""
+    problems = getattr(exc, "problems", ())
+    lines = list(problems) if len(problems) > 1 else [str(exc)]
+    for line in lines:
+        err_console.print(f"error: {line}", markup=False, highlight=False, soft_wrap=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``yuragi`` script: maps yuragi errors to one line and exit 2."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="yuragi", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except YuragiError as exc:
+        if debug:
+            raise
+        _report_error(exc)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
