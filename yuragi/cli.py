@@ -45,12 +45,13 @@ def network_summary_tables(net: Any) -> list[Table]:
         probes = ", ".join(pr.variable for pr in net.probes if pr.target == p.name)
         pops.add_row(p.name, type(p.model).__name__, str(p.size), probes)
     projs = Table(title="projections")
-    for col in ("projection", "pre -> post", "storage", "synapses", "delays", "release_prob", "plasticity"):
+    for col in ("projection", "storage", "synapses", "delay", "p_release", "plastic"):
         projs.add_column(col)
     for p in net.projections:
         delays = str(int(p.delays)) if p.delays.ndim == 0 else f"{int(p.delays.min())}..{int(p.delays.max())}"
         projs.add_row(
-            p.name, f"{p.pre} -> {p.post}", "sparse" if p.is_sparse else "dense", str(p.n_synapses),
+            p.name if p.name == f"{p.pre}->{p.post}" else f"{p.name} ({p.pre}->{p.post})",
+            "sparse" if p.is_sparse else "dense", str(p.n_synapses),
             delays, f"{p.release_prob:g}", "yes" if p.plasticity is not None else "-",
         )
     return [pops, projs]
