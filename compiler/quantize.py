@@ -708,8 +708,10 @@ def quantize(net: Network, profile: HardwareProfile | str, weight_bits: Mapping[
     Parameters
     ----------
     net : Network
-        The IR network (already checked by
-        :func:`yuragi.compiler.target.validate_for_target`).
+        The IR network, already checked by
+        :func:`yuragi.compiler.target.validate_for_target` (LIF/EIF
+        ``v_reset`` is taken to be 0, time constants >= ``dt``; the IR's
+        ``refractory`` is copied as is).
     profile : HardwareProfile or str
         Target profile (or its name / TOML path); its ``bits`` section gives
         every width, shift and exponent range used.

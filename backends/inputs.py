@@ -1,0 +1,81 @@
+"""Host-side spike sources: the input rasters every backend injects.
+
+All backends receive the *same* boolean raster for each input population,
+computed here from the IR input model and the counter-based RNG of
+:mod:`yuragi.rng`, so inputs never differ between backends.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from ..errors import BackendError
+from ..ir.neurons import ExternalInput, PoissonInput, RasterInput, SpikeTimesInput
+from ..rng import STREAM_INPUT, bernoulli, probability_threshold
+
+
+def input_raster(model: object, size: int, stream_index: int, steps: int, seed: int, dt: float, name: str = "input", external: np.ndarray | None = None) -> np.ndarray:
+    """Boolean ``(steps, size)`` raster of one spike source.
+
+    Parameters
+    ----------
+    model : PoissonInput, SpikeTimesInput, RasterInput or ExternalInput
+        The IR input model.
+    size : int
+        Neurons in the population.
+    stream_index : int
+        Index of the population in its network (selects the RNG stream).
+    steps : int
+        Steps to generate.
+    seed : int
+        Network seed.
+    dt : float
+        Step, ms (for Poisson rates).
+    name : str
+        Population name, for error messages.
+    external : numpy.ndarray, optional
+        The raster of an :class:`ExternalInput` (``(steps, size)`` bool or 0/1).
+    """
+    if isinstance(model, PoissonInput):
+        threshold = probability_threshold(np.broadcast_to(model.rate_hz * dt / 1000.0, (size,)))
+        t = np.arange(steps, dtype=np.uint32)[:, None]
+        i = np.arange(size, dtype=np.uint32)[None, :]
+        return bernoulli(seed, STREAM_INPUT + stream_index, t, i, threshold[None, :])
+    if isinstance(model, SpikeTimesInput):
+        raster = np.zeros((steps, size), dtype=bool)
+        keep = model.steps < steps
+        raster[model.steps[keep], model.indices[keep]] = True
+        return raster
+    if isinstance(model, RasterInput):
+        data = model.raster
+        if model.loop:
+            reps = -(-steps // data.shape[0])
+            return np.tile(data, (reps, 1))[:steps].copy()
+        raster = np.zeros((steps, size), dtype=bool)
+        n = min(steps, data.shape[0])
+        raster[:n] = data[:n]
+        return raster
+    if isinstance(model, ExternalInput):
+        if external is None:
+            raise BackendError(f"population '{name}' is an ExternalInput: give its spikes (--input {name}=FILE.npy, shape (steps, {size}))")
+        array = np.asarray(external)
+        if array.ndim != 2 or array.shape[1] != size or array.shape[0] < steps:
+            raise BackendError(f"input for population '{name}' must have shape (>= {steps}, {size}), got {array.shape}")
+        if array.dtype.kind not in "biu" or (array.dtype.kind != "b" and not np.isin(array, (0, 1)).all()):
+            raise BackendError(f"input for population '{name}' must hold 0/1 or booleans")
+        return array[:steps].astype(bool)
+    raise BackendError(f"population '{name}': {type(model).__name__} is not an input model")
+
+
+def network_input_rasters(compiled: object, steps: int, external: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Rasters of every input population of a CompiledNetwork (keyed by population name)."""
+    external = dict(external or {})
+    out = {}
+    for index, pop in enumerate(compiled.populations):  # type: ignore[attr-defined]
+        if pop.is_input:
+            out[pop.name] = input_raster(pop.source, pop.size, index, steps, compiled.seed, compiled.dt, pop.name, external.pop(pop.name, None))  # type: ignore[attr-defined]
+    if external:
+        raise BackendError(f"--input names population(s) {', '.join(sorted(external))} that are not inputs of this network")
+    return out
