@@ -94,7 +94,7 @@ get the LIF fields with ``v_th`` the spike cut-off; ``delta_T`` and ``v_T``
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -103,7 +103,7 @@ from ..errors import CompileError
 from ..hw_profiles import HardwareProfile, load_profile
 from ..ir import Network
 from ..ir.network import Population
-from ..ir.neurons import EIF, LIF, StochasticBinary
+from ..ir.neurons import EIF, StochasticBinary
 from ..ir.projection import Projection, SparseWeights
 from .compiled import (
     SIGN_EXCITATORY,

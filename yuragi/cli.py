@@ -164,6 +164,77 @@ def validate(source: str, as_json: bool) -> None:
     console.print(f"[green]valid[/green]: {net.n_neurons} neurons, {net.n_synapses} synapses")
 
 
+def _parse_assignments(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """``("a=1", "b=2")`` -> ``{"a": "1", "b": "2"}``; a malformed item is a one-line error."""
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise YuragiError(f"{option} expects NAME=VALUE, got '{item}'")
+        out[name] = value
+    return out
+
+
+def _refuse_existing(paths: list[Path], force: bool) -> None:
+    for path in paths:
+        if path.exists() and not force:
+            raise YuragiError(f"{path} exists; refusing to overwrite it (use --force)")
+
+
+@cli.command(name="compile")
+@click.argument("source")
+@click.option("--profile", default="loihi2", show_default=True, help="loihi1, loihi2 or a path to a .toml hardware profile.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Compiled program to write (.yrc); report.json goes beside it.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Where to write report.json (default: OUTPUT with .report.json).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG of per-core utilisation.")
+@click.option("--allow-emulated", is_flag=True, help="Accept features the target cannot run (marked 'emulated only').")
+@click.option("--weight-bits", multiple=True, metavar="PROJ=BITS", help="Weight mantissa bits for one projection (repeatable).")
+@click.option("--placement", type=click.Choice(["graph", "sequential"]), default="graph", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
+def compile_cmd(source: str, profile: str, output: str | None, report_path: str | None, plot_path: str | None, allow_emulated: bool, weight_bits: tuple[str, ...], placement: str, force: bool, as_json: bool) -> None:
+    """Compile a .yrg FILE or built-in MODEL for a Loihi hardware profile.
+
+    Prints cores used vs the lower bound, utilisation per resource,
+    quantization errors and native / microcode / emulated features.
+    """
+    from .compiler import compile_network, save_compiled
+
+    bits = {}
+    for name, value in _parse_assignments(weight_bits, "--weight-bits").items():
+        if not value.isdigit():
+            raise YuragiError(f"--weight-bits {name}={value}: BITS must be an integer")
+        bits[name] = int(value)
+    targets = []
+    if output:
+        out = Path(output)
+        targets.append(out)
+        report_file = Path(report_path) if report_path else out.with_suffix(".report.json")
+    else:
+        report_file = Path(report_path) if report_path else None
+    if report_file:
+        targets.append(report_file)
+    if plot_path:
+        targets.append(Path(plot_path))
+    _refuse_existing(targets, force)
+    net = load_model_or_file(source)
+    compiled, report = compile_network(net, profile, allow_emulated=allow_emulated, weight_bits=bits or None, placement=placement)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=1))
+    else:
+        report.print(console)
+    if output:
+        save_compiled(compiled, output, overwrite=force)
+    if report_file:
+        report_file.write_text(json.dumps(report.to_dict(), indent=1))
+    if plot_path:
+        report.plot(plot_path)
+    if not as_json:
+        written = [str(p) for p in targets]
+        if written:
+            console.print(f"wrote {', '.join(written)}")
+
+
 @cli.command()
 @click.option("-o", "--out-dir", default="demo_out", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
 def demo(out_dir: str) -> None:

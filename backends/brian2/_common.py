@@ -1,0 +1,80 @@
+"""Helpers shared by the two Brian2 modes: code-generation target, clocks, monitors."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from typing import Iterator
+
+import numpy as np
+
+from ...errors import BackendError
+
+#: Brian2 code-generation targets this backend accepts. ``numpy`` (the default)
+#: needs no compiler; ``cython`` compiles every code object once per process.
+TARGETS = ("numpy", "cython")
+
+
+def brian2_module():  # noqa: ANN201
+    """Import Brian2 (slow, so only when a run starts), or a BackendError saying how to get it."""
+    try:
+        import brian2
+    except ImportError as exc:  # pragma: no cover - brian2 is a dependency
+        raise BackendError(f"the brian2 backend needs the 'brian2' package ({exc}); install it with 'pip install brian2'") from exc
+    return brian2
+
+
+@contextlib.contextmanager
+def codegen_target(target: str) -> Iterator[None]:
+    """Run Brian2 with ``prefs.codegen.target = target``, restoring the previous value after."""
+    if target not in TARGETS:
+        raise BackendError(f"brian2 backend: target must be one of {', '.join(TARGETS)}, got {target!r}")
+    b2 = brian2_module()
+    previous = b2.prefs.codegen.target
+    b2.prefs.codegen.target = target
+    try:
+        yield
+    finally:
+        b2.prefs.codegen.target = previous
+
+
+_IDENT = re.compile(r"[^A-Za-z0-9_]")
+
+
+def brian_name(kind: str, index: int, label: str) -> str:
+    """A Brian2 object name (an identifier) for element ``label``; ``*`` makes Brian2 uniquify it."""
+    return f"yuragi_{kind}{index}_{_IDENT.sub('_', label)[:40]}*"
+
+
+def spike_generator(b2, raster: np.ndarray, dt_ms: float, clock, name: str):  # noqa: ANN001, ANN201
+    """A SpikeGeneratorGroup emitting raster row ``t`` at step ``t`` (time ``t * dt``)."""
+    steps, neurons = np.nonzero(np.asarray(raster, dtype=bool))
+    return b2.SpikeGeneratorGroup(
+        raster.shape[1], neurons.astype(np.int64), steps.astype(np.float64) * dt_ms * b2.ms, clock=clock, name=name,
+    )
+
+
+def monitor_raster(monitor, size: int, steps: int, dt_seconds: float) -> np.ndarray:  # noqa: ANN001
+    """The ``(steps, size)`` boolean raster a SpikeMonitor recorded (spike time ``t * dt`` -> row ``t``)."""
+    raster = np.zeros((steps, size), dtype=bool)
+    idx = np.asarray(monitor.i[:], dtype=np.int64)
+    if idx.size:
+        rows = np.rint(np.asarray(monitor.t_[:], dtype=np.float64) / dt_seconds).astype(np.int64)
+        raster[rows, idx] = True
+    return raster
+
+
+def run_network(b2, objects: list, steps: int, dt_ms: float, progress: bool) -> float:  # noqa: ANN001
+    """Run a Brian2 Network of ``objects`` for exactly ``steps`` steps; returns wall seconds."""
+    net = b2.Network(*objects)
+    start = time.perf_counter()
+    net.run(steps * dt_ms * b2.ms, report="text" if progress else None, namespace={})
+    return time.perf_counter() - start
+
+
+def check_monitor_length(monitor, steps: int, what: str) -> None:  # noqa: ANN001
+    """Fail loudly if Brian2 ran a different number of steps than asked (it never should)."""
+    got = len(monitor.t[:])
+    if got != steps:
+        raise BackendError(f"brian2 backend: internal error, {what} recorded {got} steps instead of {steps}")

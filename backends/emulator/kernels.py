@@ -1,0 +1,303 @@
+"""The emulator's step loops: a compiled whole-run loop (numba) and a vectorised numpy one.
+
+Both implement docs/backends.md bit for bit, including Lava's int32 and
+24-bit corner cases (``lava/proc/lif/models.py`` ``AbstractPyLifModelFixed``):
+
+* the summed synaptic input arrives as an int32 (Lava's ``a_out`` ports are
+  int32 arrays), is shifted ``<< 6`` in int32, and added to the decayed
+  current in int32 (``wrap32`` below);
+* ``u`` then loses/gains ``2**24`` once when outside ``(-2**23, 2**23]``;
+* ``v`` = decayed ``v`` + ``u`` + bias in int32, clipped to ``+-(2**23 - 1)``.
+
+The numba kernel runs one sample for steps ``[t0, t1)`` with all state in
+arrays it updates in place, so a run can be split in chunks (progress bar,
+growing the spike buffer) and samples of a batch can run on threads
+(``nogil``). The numpy engine runs ``S`` samples at once on ``(S, n)`` arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .program import (
+    ACT_SHIFT,
+    C_ACROSS_CHIPS,
+    C_ACROSS_CORES,
+    C_ACTIVE,
+    C_HOPS,
+    C_INACTIVE,
+    C_INPUT_MSGS,
+    C_SPIKES,
+    C_SYNOPS,
+    C_WITHIN,
+    CNT_BITS,
+    CNT_MASK,
+    MAX_UV,
+)
+
+try:  # numba is optional: without it the numpy engine runs
+    import numba
+
+    HAVE_NUMBA = True
+except Exception:  # pragma: no cover - depends on the environment
+    numba = None
+    HAVE_NUMBA = False
+
+_W32 = 1 << 31
+_I32_MAX, _I32_MIN = (1 << 31) - 1, -(1 << 31)
+_M32 = (1 << 32) - 1
+_TWO_UV = 2 * MAX_UV
+_V_LO, _V_HI = -MAX_UV + 1, MAX_UV - 1
+
+
+def _run_chunk(t0, t1, n_lif, n_slots,
+               u_keep, v_keep, bias, vth, refr, has_bias,
+               u, v, refr_end, ring,
+               indptr, syn_off, syn_w,
+               s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched,
+               in_indptr, in_ids,
+               core_of, seg_start, seg_core, dc_indptr, dc_core, dc_syn, msgs,
+               per_step, row0, counters,
+               pu_idx, out_u, pv_idx, out_v,
+               record, ev_t, ev_n, n_ev,
+               counts, first, spk):
+    """One sample, steps ``[t0, t1)``; returns ``(step reached, events recorded)``.
+
+    Stops early (before a step) when ``record`` and the event buffer could
+    overflow during that step; the caller grows the buffers and resumes.
+    """
+    ring_size = n_slots * n_lif
+    cap = ev_t.shape[0]
+    n_total = indptr.shape[0] - 1
+    for t in range(t0, t1):
+        if record and n_ev + n_total > cap:
+            return t, n_ev
+        row = t - row0 if per_step else 0
+        base = (t % n_slots) * n_lif
+        nsp = 0
+        # ---- neuron update (docs/backends.md steps 2-4), LIF neurons in index order,
+        # by runs of neurons on one core (seg_*) so counters are added once per run
+        for g in range(seg_core.shape[0]):
+            c = seg_core[g]
+            n_spk = 0
+            n_act = 0
+            for i in range(seg_start[g], seg_start[g + 1]):
+                enc = ring[base + i]
+                ring[base + i] = 0
+                a = enc >> CNT_BITS
+                if a > _I32_MAX or a < _I32_MIN:
+                    a = ((a + _W32) & _M32) - _W32  # int32 a_in
+                a = a << ACT_SHIFT
+                if a > _I32_MAX or a < _I32_MIN:
+                    a = ((a + _W32) & _M32) - _W32  # int32 << 6
+                p = u[i] * u_keep[i]
+                nu = (p >> 12) if p >= 0 else -((-p) >> 12)
+                nu += a
+                if nu > _I32_MAX or nu < _I32_MIN:
+                    nu = ((nu + _W32) & _M32) - _W32  # int32 add
+                if nu > MAX_UV:
+                    nu -= _TWO_UV
+                elif nu <= -MAX_UV:
+                    nu += _TWO_UV
+                u[i] = nu
+                vi = v[i]
+                if refr_end[i] < t:
+                    q = vi * v_keep[i]
+                    vi = (q >> 12) if q >= 0 else -((-q) >> 12)
+                    vi += nu + bias[i]
+                    if vi > _I32_MAX or vi < _I32_MIN:
+                        vi = ((vi + _W32) & _M32) - _W32  # int32 add
+                    if vi > _V_HI:
+                        vi = _V_HI
+                    elif vi < _V_LO:
+                        vi = _V_LO
+                if vi > vth[i]:
+                    vi = 0
+                    refr_end[i] = t + refr[i]
+                    spk[nsp] = i
+                    nsp += 1
+                    n_spk += 1
+                elif (enc & CNT_MASK) != 0 or has_bias[i]:
+                    n_act += 1
+                v[i] = vi
+            counters[C_SPIKES, row, c] += n_spk
+            counters[C_ACTIVE, row, c] += n_spk + n_act
+            counters[C_INACTIVE, row, c] += seg_start[g + 1] - seg_start[g] - n_spk - n_act
+        for j in range(in_indptr[t], in_indptr[t + 1]):
+            spk[nsp] = in_ids[j]
+            nsp += 1
+        # ---- spikes: deliver through the outgoing synapses into the ring (step 1 of later steps)
+        nt = 0
+        for k in range(nsp):
+            n = spk[k]
+            for e in range(indptr[n], indptr[n + 1]):
+                idx = base + syn_off[e]
+                if idx >= ring_size:
+                    idx -= ring_size
+                ring[idx] += syn_w[e]
+            for e in range(s_indptr[n], s_indptr[n + 1]):
+                ti = s_toff[e]
+                if scratch[ti] == 0:
+                    touched[nt] = e
+                    nt += 1
+                scratch[ti] += s_w[e]
+            for e in range(dc_indptr[n], dc_indptr[n + 1]):
+                counters[C_SYNOPS, row, dc_core[e]] += dc_syn[e]
+            if n < n_lif:
+                c = core_of[n]
+                counters[C_WITHIN, row, c] += msgs[n, 0]
+                counters[C_ACROSS_CORES, row, c] += msgs[n, 1]
+                counters[C_ACROSS_CHIPS, row, c] += msgs[n, 2]
+                counters[C_HOPS, row, c] += msgs[n, 3]
+            else:
+                for e in range(dc_indptr[n], dc_indptr[n + 1]):
+                    counters[C_INPUT_MSGS, row, dc_core[e]] += 1
+            counts[n] += 1
+            if first[n] < 0:
+                first[n] = t
+            if record:
+                ev_t[n_ev] = t
+                ev_n[n_ev] = n
+                n_ev += 1
+        # projections whose weight_exp shift is not linear: Lava floors each (step, delay) sum
+        for k in range(nt):
+            e = touched[k]
+            ti = s_toff[e]
+            val = scratch[ti]
+            scratch[ti] = 0
+            idx = base + s_off[e]
+            if idx >= ring_size:
+                idx -= ring_size
+            ring[idx] += (((val >> CNT_BITS) >> s_shift[e]) << CNT_BITS) + (val & CNT_MASK)
+        for j in range(pu_idx.shape[0]):
+            out_u[t, j] = u[pu_idx[j]]
+        for j in range(pv_idx.shape[0]):
+            out_v[t, j] = v[pv_idx[j]]
+    return t1, n_ev
+
+
+if HAVE_NUMBA:
+    run_chunk_numba = numba.njit(nogil=True, cache=True, boundscheck=False)(_run_chunk)
+else:  # pragma: no cover
+    run_chunk_numba = None
+
+
+# ====================================================================== numpy
+
+
+def _wrap32(x: np.ndarray) -> np.ndarray:
+    return ((x + _W32) & _M32) - _W32
+
+
+def _trunc_shift12(p: np.ndarray) -> np.ndarray:
+    """``sign(p) * (|p| >> 12)``."""
+    return np.where(p >= 0, p >> 12, -((-p) >> 12))
+
+
+def _expand(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entries of CSR rows ``rows`` (with repeats): (entry index, position in ``rows``)."""
+    starts = indptr[rows]
+    lens = indptr[rows + 1] - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    which = np.repeat(np.arange(rows.size), lens)
+    ends = np.cumsum(lens)
+    entry = np.arange(total, dtype=np.int64) - np.repeat(ends - lens, lens) + starts[which]
+    return entry, which
+
+
+class NumpyEngine:
+    """``S`` independent samples of one program stepped together on ``(S, n)`` arrays."""
+
+    def __init__(self, prog, n_samples: int) -> None:
+        self.prog = prog
+        self.S = S = n_samples
+        n = prog.n_lif
+        self.u = np.broadcast_to(prog.u_init, (S, n)).copy()
+        self.v = np.broadcast_to(prog.v_init, (S, n)).copy()
+        self.refr_end = np.full((S, n), -1, dtype=np.int64)
+        self.ring = np.zeros(prog.n_slots * S * n, dtype=np.int64)  # (slot, sample, neuron)
+        self.C = C = max(prog.n_cores, 1)
+        self.core_flat = (np.arange(S)[:, None] * C + prog.core_of[None, :n]).ravel()
+        self.npc = np.broadcast_to(np.bincount(prog.core_of[:n], minlength=C) if n else np.zeros(C, np.int64), (S, C))
+
+    def step(self, t: int, inputs: np.ndarray | None, counters: np.ndarray, probe_rows: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Advance one step. ``inputs``: ``(S, n_inputs)`` bool row of the sources; ``counters``:
+        ``(n_counters, S, n_cores)`` to add to. Returns the spikes as (sample, global neuron)."""
+        prog, S, n, C = self.prog, self.S, self.prog.n_lif, self.C
+        D = prog.n_slots
+        slot = t % D
+        cell = self.ring[slot * S * n:(slot + 1) * S * n].reshape(S, n)
+        enc = cell.copy()
+        cell[:] = 0
+        events = enc & CNT_MASK
+        a = _wrap32(_wrap32(enc >> CNT_BITS) << ACT_SHIFT)
+        u = _wrap32(_trunc_shift12(self.u * prog.u_keep) + a)
+        u = np.where(u > MAX_UV, u - _TWO_UV, u)
+        u = np.where(u <= -MAX_UV, u + _TWO_UV, u)
+        nv = np.clip(_wrap32(_trunc_shift12(self.v * prog.v_keep) + u + prog.bias), _V_LO, _V_HI)
+        v = np.where(self.refr_end < t, nv, self.v)
+        spiked = v > prog.vth
+        v[spiked] = 0
+        self.refr_end = np.where(spiked, t + prog.refractory, self.refr_end)
+        self.u, self.v = u, v
+        # counters of the neuron update
+        if n:
+            active = spiked | (events > 0) | prog.has_bias
+            counters[C_SPIKES] += np.bincount(self.core_flat, weights=spiked.ravel(), minlength=S * C).reshape(S, C).astype(np.int64)
+            n_active = np.bincount(self.core_flat, weights=active.ravel(), minlength=S * C).reshape(S, C).astype(np.int64)
+            counters[C_ACTIVE] += n_active
+            counters[C_INACTIVE] += self.npc - n_active
+        # spikes: (sample, global neuron), LIF first then sources, each in index order
+        s_l, n_l = np.nonzero(spiked)
+        if inputs is not None and inputs.size:
+            s_i, j_i = np.nonzero(inputs)
+            s_all = np.concatenate([s_l, s_i])
+            n_all = np.concatenate([n_l, j_i + n])
+        else:
+            s_all, n_all = s_l, n_l
+        order = np.lexsort((n_all, s_all))
+        s_all, n_all = s_all[order], n_all[order]
+        self._deliver(slot, s_all, n_all)
+        self._count_spikes(s_all, n_all, counters)
+        for key, (idx, out) in probe_rows.items():
+            out[:, t] = (u if key.endswith(".u") else v)[:, idx]
+        return s_all, n_all
+
+    def _deliver(self, slot: int, s_all: np.ndarray, n_all: np.ndarray) -> None:
+        prog, S, n, D = self.prog, self.S, self.prog.n_lif, self.prog.n_slots
+        e, which = _expand(prog.indptr, n_all)
+        if e.size:
+            off = prog.syn_off[e]
+            d, post = np.divmod(off, n)
+            flat = ((slot + d) % D) * (S * n) + s_all[which] * n + post
+            np.add.at(self.ring, flat, prog.syn_w[e])
+        e, which = _expand(prog.s_indptr, n_all)
+        if e.size:
+            # per (sample, projection cell): sum, floor-shift, then into the ring
+            key = s_all[which] * prog.n_scratch + prog.s_toff[e]
+            uniq, inv = np.unique(key, return_inverse=True)
+            sums = np.zeros(uniq.size, dtype=np.int64)
+            np.add.at(sums, inv, prog.s_w[e])
+            first = np.zeros(uniq.size, dtype=np.int64)
+            first[inv[::-1]] = e[::-1]  # one synapse of each cell, for its offset and shift
+            d, post = np.divmod(prog.s_off[first], n)
+            shifted = (((sums >> CNT_BITS) >> prog.s_shift[first]) << CNT_BITS) + (sums & CNT_MASK)
+            flat = ((slot + d) % D) * (S * n) + (uniq // prog.n_scratch) * n + post
+            np.add.at(self.ring, flat, shifted)
+
+    def _count_spikes(self, s_all: np.ndarray, n_all: np.ndarray, counters: np.ndarray) -> None:
+        prog, S, n, C = self.prog, self.S, self.prog.n_lif, self.C
+        if not n_all.size or prog.n_cores == 0:
+            return
+        e, which = _expand(prog.dc_indptr, n_all)
+        if e.size:
+            key = s_all[which] * C + prog.dc_core[e]
+            counters[C_SYNOPS] += np.bincount(key, weights=prog.dc_syn[e], minlength=S * C).reshape(S, C).astype(np.int64)
+            src = n_all[which] >= n
+            counters[C_INPUT_MSGS] += np.bincount(key[src], minlength=S * C).reshape(S, C)
+        lif = n_all < n
+        key = s_all[lif] * C + prog.core_of[n_all[lif]]
+        for j, c in enumerate((C_WITHIN, C_ACROSS_CORES, C_ACROSS_CHIPS, C_HOPS)):
+            counters[c] += np.bincount(key, weights=prog.msgs[n_all[lif], j], minlength=S * C).reshape(S, C).astype(np.int64)
