@@ -90,7 +90,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -136,7 +136,12 @@ INDEX_BITS_MAP: tuple[int, ...] = (0, 6, 7, 8, 9, 10, 11, 12)
 
 # How often a strongly connected group of populations is re-cut with fresh
 # output-axon costs before falling back to splitting violating blocks.
-_MAX_FIXED_POINT_ROUNDS = 6
+_MAX_FIXED_POINT_ROUNDS = 25
+_PLAIN_ROUNDS = 5
+# Resources a block of at most ``_cap`` neurons can still exceed.
+_CHECKED = ("synapse_bits", "input_axons", "output_axons")
+# Rounds of exact interval cover in the lower bound before the cheaper gap bound.
+_COVER_ROUNDS = 256
 
 
 # ---------------------------------------------------------------------------
@@ -360,6 +365,7 @@ class _FanIn:
         self._scratch = np.zeros(max(self.n_keys, 1), dtype=np.int64)
         self._posts_by_proj: list[np.ndarray] | None = None
         self._tables: dict[int, np.ndarray] = {}
+        self.has_duplicates = np.zeros(self.n_keys, dtype=bool)  # set by cover_counts
         self.uniform_slots = bool(len(self.slots) == 0 or np.all(self.slots == self.slots[0]))
         self.dense_slots = int(sum(p.n_pre * f.axon_slots for _, p, f in self.dense))
         fmt_keys = sorted({f.key for f in self.formats})
@@ -371,7 +377,10 @@ class _FanIn:
     def posts_of_sparse(self, j: int) -> np.ndarray:
         """Sorted postsynaptic indices of sparse projection ``j`` (local index)."""
         if self._posts_by_proj is None:
-            self._posts_by_proj = [self.post[self.pid == jj] for jj in range(len(self.sparse))]
+            order = _stable_order(self.pid, len(self.sparse))  # stable: posts stay sorted
+            bounds = np.searchsorted(self.pid[order], np.arange(len(self.sparse) + 1))
+            posts = self.post[order]
+            self._posts_by_proj = [posts[bounds[jj]:bounds[jj + 1]] for jj in range(len(self.sparse))]
         return self._posts_by_proj[j]
 
     def new_pairs(self, block_start_of: np.ndarray) -> np.ndarray:
@@ -401,7 +410,7 @@ class _FanIn:
         return table
 
     def cover_counts(self, span: int) -> np.ndarray:
-        """Per input axon: a lower bound on the blocks its targets fall in.
+        """Per input axon: a lower bound on the number of blocks its targets fall in.
 
         Valid for any partition whose blocks have at most ``span`` neurons: it
         then needs at least this many copies of the axon (input axons, one
@@ -411,19 +420,41 @@ class _FanIn:
         if self.nnz == 0:
             return out
         order = _stable_order(self.key, self.n_keys)
-        k = self.key[order]
-        p = self.post[order]
+        k = self.key[order].astype(np.int64)
+        p = self.post[order].astype(np.int64)
         del order
-        # Two targets of one axon at least ``span`` apart cannot share a block,
-        # so an axon needs >= 1 + (gaps >= span) blocks (a lower bound of the
-        # interval cover that is O(n) to compute), and >= ceil(distinct / span).
-        same = k[1:] == k[:-1]
-        gap = np.diff(p)
-        far = same & (gap >= span)
-        out += np.bincount(k[1:][far], minlength=self.n_keys)
-        out[self.key_count > 0] += 1
-        distinct = np.bincount(k, minlength=self.n_keys) - np.bincount(k[1:][same & (gap == 0)], minlength=self.n_keys)
-        return np.maximum(out, _ceil_div(distinct, span))
+        n = k.shape[0]
+        starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
+        ends = np.concatenate([starts[1:], [n]])
+        # Greedy interval cover (optimal on a line): a run starts at the first
+        # uncovered target and covers ``span`` neurons. Done for all axons at
+        # once, one run per round, for at most ``_COVER_ROUNDS`` rounds ...
+        big = np.int64(self.size + span + 1)
+        comb = k * big + p
+        # jump[i]: first synapse of the same axon at least ``span`` neurons after i
+        # (sorted queries: one cache-friendly pass)
+        jump = np.searchsorted(comb, comb + span, side="left")
+        del comb
+        keys, pos, end = k[starts], starts, ends
+        for _ in range(_COVER_ROUNDS):
+            if not pos.size:
+                break
+            out[keys] += 1
+            nxt = jump[pos]
+            alive = nxt < end
+            keys, pos, end = keys[alive], nxt[alive], end[alive]
+        if pos.size:
+            # ... then the rest is bounded by its gaps: two targets >= span apart
+            # never share a run, so a run starts at ``pos`` and after each such gap.
+            far = np.zeros(n + 1, dtype=np.int64)
+            far[1:n][(k[1:] == k[:-1]) & (np.diff(p) >= span)] = 1
+            c = np.cumsum(far)
+            out[keys] += 1 + c[end - 1] - c[pos]
+        distinct = np.ones(n, dtype=bool)
+        distinct[1:] = (k[1:] != k[:-1]) | (p[1:] != p[:-1])
+        n_distinct = np.bincount(k[distinct], minlength=self.n_keys)
+        self.has_duplicates = n_distinct < self.key_count  # same (axon, neuron) synapse more than once
+        return np.maximum(out, _ceil_div(n_distinct, span))
 
     def dense_bits(self, m: np.ndarray, index_bits: int, profile: HardwareProfile) -> np.ndarray:
         """Synaptic memory of dense projections in blocks of ``m`` neurons (bits)."""
@@ -519,6 +550,10 @@ class Partition:
         Size of every population, inputs included.
     inputs : tuple of str
         Spike-source populations (host-injected, no core).
+
+    The partition also keeps (privately) the sorted fan-in index it built, so
+    that :func:`~yuragi.compiler.place.place` need not rebuild it; it holds a
+    few integers per synapse (see :meth:`without_index`).
     """
 
     profile: str
@@ -587,6 +622,10 @@ class Partition:
                 f" -> >= {lb[r]} cores"
             )
         return "\n".join(lines)
+
+    def without_index(self) -> "Partition":
+        """This partition without the fan-in index kept for :func:`place` (frees its memory)."""
+        return replace(self, _index=None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -818,25 +857,31 @@ class _Partitioner:
     def _block_formats(self, fi: _FanIn, s: int, m: int) -> frozenset[str]:
         return frozenset(self._formats_present(fi, s, m))
 
+    def _fit(self, name: str, s: int, room: int, index_bits: int, out_cost: np.ndarray | None, guess: int
+             ) -> tuple[int, dict[str, np.ndarray], int]:
+        """Longest block ``[s, s + m)``, ``m <= room``, within every limit; with its prefix usage."""
+        limits = self.limits
+        w = min(room, max(guess, 1))
+        while True:
+            prefix, fmt_bound = self._prefix(name, s, w, index_bits, out_cost)
+            m = min(fmt_bound, w)
+            for r in _CHECKED:  # compartments and delay slots are within the cap
+                arr = prefix[r]
+                if arr[-1] > limits[r]:
+                    m = min(m, int(np.searchsorted(arr, limits[r], side="right")))
+            if m < w or w == room:
+                return m, prefix, fmt_bound
+            w = min(room, 2 * w)
+
     def _cut_range(self, name: str, a: int, b: int, index_bits: int, cap: int,
                    out_cost: np.ndarray | None) -> tuple[list[tuple[int, int]], list[dict[str, int]]]:
         """Greedy cut of neurons ``[a, b)`` into maximal fitting blocks."""
-        limits = self.limits
         ranges: list[tuple[int, int]] = []
         usages: list[dict[str, int]] = []
         s = a
         guess = min(cap, 256)
         while s < b:
-            room = min(cap, b - s)
-            w = min(room, max(guess, 1))
-            while True:
-                prefix, fmt_bound = self._prefix(name, s, w, index_bits, out_cost)
-                m = min(fmt_bound, w)
-                for r, arr in prefix.items():
-                    m = min(m, int(np.searchsorted(arr, limits[r], side="right")))
-                if m < w or w == room:
-                    break
-                w = min(room, 2 * w)
+            m, prefix, fmt_bound = self._fit(name, s, min(cap, b - s), index_bits, out_cost, guess)
             if m == 0:
                 raise _NoFit(self._explain(name, s, index_bits, out_cost, prefix, fmt_bound))
             ranges.append((s, s + m))
@@ -846,22 +891,44 @@ class _Partitioner:
         return ranges, usages
 
     def _cut_population(self, name: str, out_cost: np.ndarray | None) -> _Cut:
-        """Greedy cut of a whole population, shrinking the index width while it helps."""
+        """Greedy cut of a whole population at the best sparse index width.
+
+        The width starts at the one the first block needs at the widest width
+        (a probe), narrows while the largest block allows, and is widened by one
+        when blocks hit the width's size cap (kept only if that saves blocks).
+        """
         fi = self.fanin[name]
         size = fi.size
         cap0 = self._cap(name)
         if cap0 < 1:
             raise _NoFit([self._delay_problem(name)])
-        width = index_bits_for(min(size, cap0)) if fi.sparse else 0
+        if not fi.sparse or size == 0:
+            ranges, usages = self._cut_range(name, 0, size, 0, cap0, out_cost)
+            return self._make_cut(name, ranges, usages, 0)
+        widest = index_bits_for(min(size, cap0))
+        m0, _, _ = self._fit(name, 0, min(size, cap0), widest, out_cost, 256)
+        width = index_bits_for(max(m0, 1))
+        tried: dict[int, tuple[list, list]] = {}
+
+        def cut_at(w: int) -> tuple[list, list]:
+            if w not in tried:
+                tried[w] = self._cut_range(name, 0, size, w, min(cap0, _block_cap_for_index_bits(w)), out_cost)
+            return tried[w]
+
         while True:
-            cap = min(cap0, _block_cap_for_index_bits(width)) if fi.sparse else cap0
-            ranges, usages = self._cut_range(name, 0, size, width, cap, out_cost)
-            if not fi.sparse or not ranges:
+            ranges, _ = cut_at(width)
+            longest = max(b - a for a, b in ranges)
+            if longest >= _block_cap_for_index_bits(width) and width < widest:
+                wider = index_bits_for(_block_cap_for_index_bits(width) + 1)
+                if len(cut_at(wider)[0]) < len(ranges):
+                    width = wider
+                    continue
                 break
-            narrower = index_bits_for(max(b - a for a, b in ranges))
+            narrower = index_bits_for(longest)
             if narrower >= width:
                 break
             width = narrower
+        ranges, usages = tried[width]
         return self._make_cut(name, ranges, usages, width)
 
     def _make_cut(self, name: str, ranges: list[tuple[int, int]], usages: list[dict[str, int]], width: int) -> _Cut:
@@ -985,17 +1052,23 @@ class _Partitioner:
         for comp in reversed(list(nx.topological_sort(cond))):
             members = [n for n in self.onchip if n in cond.nodes[comp]["members"]]
             cyclic = len(members) > 1 or graph.has_edge(members[0], members[0])
+            floors: dict[str, np.ndarray] | None = {} if cyclic else None
             for name in members:
-                self._try_cut(name, failed)
+                self._try_cut(name, failed, floors)
             if not cyclic:
                 continue
-            for _ in range(_MAX_FIXED_POINT_ROUNDS):
+            # Fixed point: re-cut with the output-axon costs of the current cuts until
+            # they fit every block; after a few rounds use costs that never decrease
+            # (elementwise max of all costs seen), so blocks only get more numerous.
+            for round_ in range(_MAX_FIXED_POINT_ROUNDS):
                 bad = [n for n in members if n not in failed and self._bad_out_blocks(n)]
                 if not bad:
                     break
                 for name in members:
                     if name not in failed:
-                        self._try_cut(name, failed)
+                        # the first rounds use the plain costs (often a fixed point at once); then the
+                        # non-decreasing ones, which cannot oscillate
+                        self._try_cut(name, failed, floors if round_ >= _PLAIN_ROUNDS else None)
             else:
                 self._refine(members, failed)
         if self.problems:
@@ -1008,9 +1081,13 @@ class _Partitioner:
             self._refresh_out_usage(name)
         return self._finish()
 
-    def _try_cut(self, name: str, failed: set[str]) -> None:
+    def _try_cut(self, name: str, failed: set[str], floors: dict[str, np.ndarray] | None = None) -> None:
         try:
             cost = self.out_costs(name) if self._has_onchip_out(name) else None
+            if cost is not None and floors is not None:
+                if name in floors:
+                    cost = np.maximum(cost, floors[name])
+                floors[name] = cost
             self.cuts[name] = self._cut_population(name, cost)
         except _NoFit as exc:
             failed.add(name)
@@ -1145,10 +1222,11 @@ class _Partitioner:
         Only the population's own limits count (compartments, delay slots,
         index range, and its fan-in at the cheapest index width 0; output axons
         depend on other cuts and are left out), so the bound holds for every
-        partition. The longest fitting block ending ``e(s)`` is non-decreasing
-        in its start ``s`` (a sub-range of a fitting range fits), hence with the
-        greedy starts ``s_k`` of this relaxed problem, any block starting in
-        ``(s_k, s_k+1]`` has fewer than ``s_k+2 - s_k`` neurons.
+        partition. The end ``e(t)`` of the longest fitting block starting at
+        ``t`` is non-decreasing in ``t`` (a sub-range of a fitting range
+        fits), so with ``e`` known at points ``t_0 < t_1 < ...`` (the relaxed
+        greedy starts and the middle of each greedy block) any block starting
+        in ``(t_j, t_j+1]`` has at most ``e(t_j+1) - t_j - 1`` neurons.
         """
         fi = self.fanin[name]
         cap0 = self._cap(name)
@@ -1160,11 +1238,18 @@ class _Partitioner:
         if len(sizes) <= 1 or all(s >= min(cap0, size) for s in sizes[:-1]):
             return max(1, min(cap0, size))
         ranges, _ = self._cut_range(name, 0, size, 0, cap0, None)
+        points: list[tuple[int, int]] = []
+        for a, b in ranges:
+            points.append((a, b))
+            mid = (a + b) // 2
+            if b - a >= 4:
+                m, _, _ = self._fit(name, mid, min(cap0, size - mid), 0, None, b - a + 8)
+                points.append((mid, mid + m))
         bound = 1
-        for k, (a, b) in enumerate(ranges):
-            bound = max(bound, b - a)
-            if k + 1 < len(ranges):
-                bound = max(bound, ranges[k + 1][1] - a - 1)
+        for j, (t, e) in enumerate(points):
+            bound = max(bound, e - t)
+            if j + 1 < len(points):
+                bound = max(bound, points[j + 1][1] - t - 1)
         return max(1, min(cap0, bound))
 
     def _totals(self) -> dict[str, int]:
@@ -1182,7 +1267,7 @@ class _Partitioner:
             c = np.asarray(c, dtype=np.int64)
             groups = np.maximum(c, _ceil_div(n, gsize))
             raw = word * _ceil_div(n * bpw + groups * header, word)
-            per_block = c * word * _ceil_div(bpw + header, word)
+            per_block = c * word * _ceil_div(np.asarray(bpw) + header, word)
             return np.where(n > 0, np.maximum(raw, per_block), 0)
 
         for name in self.onchip:
@@ -1200,9 +1285,18 @@ class _Partitioner:
             if fi.sparse:
                 cov = fi.cover_counts(span)
                 covers[name] = cov
+                # Index bits: a block of >= 2 neurons stores >= INDEX_BITS_MAP[1] = 6 (nengo-loihi); a
+                # one-neuron block stores none, but then each axon's (single) synapse takes a whole word,
+                # which 6 more bits do not change (bits per synapse + 6 + header <= 64) -- unless an axon
+                # has several synapses onto one neuron (duplicates): those keep width 0.
+                width = INDEX_BITS_MAP[1] if span >= 2 else 0
                 for j, (_, p, f) in enumerate(fi.sparse):
                     lo, hi = fi.key_offset[j], fi.key_offset[j + 1]
-                    t["synapse_bits"] += int(least_bits(fi.key_count[lo:hi], cov[lo:hi], f.bits_per_synapse(0)).sum())
+                    bpw = f.bits_per_synapse(width)
+                    if bpw + prof.core.synapse_group_header_bits > word:
+                        bpw = f.bits_per_synapse(0)
+                    bpw_keys = np.where(fi.has_duplicates[lo:hi], f.bits_per_synapse(0), bpw)
+                    t["synapse_bits"] += int(least_bits(fi.key_count[lo:hi], cov[lo:hi], bpw_keys).sum())
                     t["input_axons"] += int(cov[lo:hi].sum()) * f.axon_slots
         for gi, p in enumerate(self.projs):
             if self.pops[p.pre].is_input:

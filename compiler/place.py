@@ -66,7 +66,31 @@ DEFAULT_RATE_HZ = 10.0
 #: Placement methods.
 METHODS = ("graph", "sequential")
 
-_KL_MAX_ITER = 8
+_KL_MAX_ITER = 6  # sweeps when splitting chips (cross-chip messages are the costly ones)
+_KL_MAX_ITER_TILES = 2  # sweeps when splitting the tiles of one chip
+# Bisection levels inside a chip (3: down to eighths of the mesh, 4 tiles on Loihi);
+# below that, cores are filled in order.
+_TILE_LEVELS = 3
+# Kernighan-Lin (pure Python) runs on each node's strongest edges only, so dense
+# block graphs (random connectivity: every block talks to every block) stay fast;
+# cuts are always measured on the full graph.
+_KL_EDGES_PER_NODE = 12
+
+
+def _strongest_edges(sub: sp.coo_matrix, k: int) -> sp.coo_matrix:
+    """Symmetric ``sub`` restricted to edges among the ``k`` heaviest of either endpoint."""
+    n = sub.shape[0]
+    if sub.nnz <= 2 * k * n:
+        return sub
+    order = np.lexsort((-sub.data, sub.row))
+    row = sub.row[order]
+    rank = np.arange(row.shape[0]) - np.searchsorted(row, np.arange(n))[row]
+    keep = order[rank < k]
+    r, c = sub.row[keep], sub.col[keep]
+    mask = sp.coo_matrix((np.ones(2 * keep.shape[0]), (np.concatenate([r, c]), np.concatenate([c, r]))),
+                         shape=sub.shape).tocsr()
+    mask.data[:] = 1.0
+    return sp.csr_matrix(sub).multiply(mask).tocoo()
 
 
 @dataclass(frozen=True)
@@ -386,12 +410,12 @@ class _Bisector:
             return 0.0
         return float(self.W[a][:, b].sum())
 
-    def kl(self, nodes: list[int], n_left: int) -> tuple[list[int], list[int]]:
+    def kl(self, nodes: list[int], n_left: int, max_iter: int) -> tuple[list[int], list[int]]:
         """Kernighan-Lin bisection of ``nodes`` into sides of ``n_left`` and the rest."""
         A0, B0 = nodes[:n_left], nodes[n_left:]
         if not A0 or not B0:
             return A0, B0
-        sub = self.W[nodes][:, nodes].tocoo()
+        sub = _strongest_edges(self.W[nodes][:, nodes].tocoo(), _KL_EDGES_PER_NODE)
         g = nx.Graph()
         g.add_nodes_from(nodes)
         mask = sub.row < sub.col
@@ -401,7 +425,7 @@ class _Bisector:
         )
         if g.number_of_edges() == 0:
             return A0, B0
-        s1, s2 = kernighan_lin_bisection(g, partition=(set(A0), set(B0)), max_iter=_KL_MAX_ITER, weight="weight",
+        s1, s2 = kernighan_lin_bisection(g, partition=(set(A0), set(B0)), max_iter=max_iter, weight="weight",
                                          seed=self.seed)
         # networkx 2.8 may return the sides swapped; sizes are preserved by its pair swaps.
         if len(s1) != len(A0) or (len(s1) == len(s2) and len(s1 & set(A0)) < len(s2 & set(A0))):
@@ -432,29 +456,33 @@ class _Bisector:
         in_left = np.isin(unit, list(left_units))
         return slots[in_left], slots[~in_left]
 
-    def assign(self, nodes: list[int], slots: np.ndarray, phys: np.ndarray) -> None:
+    def assign(self, nodes: list[int], slots: np.ndarray, phys: np.ndarray, tile_depth: int = 0) -> None:
+        """Place ``nodes`` (logical cores) on ``slots`` (physical cores), recursively."""
         if not nodes:
             return
         halves = self.split_slots(slots)
-        if halves is None:
-            phys[nodes] = slots[: len(nodes)]
+        if halves is None or tile_depth >= _TILE_LEVELS:
+            phys[nodes] = slots[: len(nodes)]  # one tile (or deep enough): fill in order
             return
         left, right = halves
+        across_chips = len(np.unique(self.geo.chip[slots])) > 1
+        depth = tile_depth if across_chips else tile_depth + 1
         n, cap_l, cap_r = len(nodes), len(left), len(right)
         if n <= cap_l:
-            self.assign(nodes, left, phys)
+            self.assign(nodes, left, phys, depth)
             return
         lo, hi = max(0, n - cap_r), min(n, cap_l)
         candidates = sorted({hi, min(hi, max(lo, round(n * cap_l / (cap_l + cap_r))))})
+        max_iter = _KL_MAX_ITER if across_chips else _KL_MAX_ITER_TILES
         best = None
         for n_left in candidates:
-            a, b = self.kl(nodes, n_left)
+            a, b = self.kl(nodes, n_left, max_iter)
             c = self.cut(a, b)
             if best is None or c < best[0]:
                 best = (c, a, b)
         _, a, b = best
-        self.assign(a, left, phys)
-        self.assign(b, right, phys)
+        self.assign(a, left, phys, depth)
+        self.assign(b, right, phys, depth)
 
 
 # ---------------------------------------------------------------------------

@@ -235,6 +235,134 @@ def compile_cmd(source: str, profile: str, output: str | None, report_path: str 
             console.print(f"wrote {', '.join(written)}")
 
 
+def load_program(source: str, profile: str, allow_emulated: bool = False) -> tuple[Any, Any]:
+    """(Network or None, CompiledNetwork) from a .yrc, a .yrg or a built-in model name."""
+    from .compiler import compile_network, load_compiled
+
+    if source.endswith(".yrc"):
+        return None, load_compiled(source)
+    net = load_model_or_file(source)
+    compiled, _ = compile_network(net, profile, allow_emulated=allow_emulated)
+    return net, compiled
+
+
+def _load_inputs(items: tuple[str, ...]) -> dict[str, Any]:
+    import numpy as np
+
+    out = {}
+    for name, file in _parse_assignments(items, "--input").items():
+        try:
+            out[name] = np.load(file, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise YuragiError(f"--input {name}={file}: cannot read a .npy array ({exc})") from None
+    return out
+
+
+def run_backend(backend: str, net: Any, compiled: Any, steps: int, inputs: dict, progress: bool = True) -> Any:
+    """Run one backend by name ('brian2-float' runs the IR network itself)."""
+    from .backends import get_backend
+
+    if backend == "brian2-float":
+        if net is None:
+            raise YuragiError("--backend brian2-float needs the model (.yrg or built-in name), not a compiled .yrc")
+        return get_backend("brian2").run_float(net, steps, inputs=inputs, progress=progress)
+    return get_backend(backend).run(compiled, steps, inputs=inputs, progress=progress)
+
+
+BACKEND_CHOICE = click.Choice(["emulator", "lava", "brian2", "brian2-float"])
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--backend", type=BACKEND_CHOICE, default="emulator", show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--profile", default="loihi2", show_default=True, help="Hardware profile to compile for (ignored for .yrc).")
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npy", help="Spikes (steps x size, 0/1) of an ExternalInput population.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the RunResult (.npz: .npy arrays + result.json).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a raster plot PNG.")
+@click.option("--allow-emulated", is_flag=True, help="Compile features the target cannot run (emulated only).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--json", "as_json", is_flag=True, help="Print rates and counter totals as JSON.")
+def run(source: str, backend: str, steps: int, profile: str, inputs: tuple[str, ...], output: str | None, plot_path: str | None, allow_emulated: bool, force: bool, as_json: bool) -> None:
+    """Run a .yrg/.yrc FILE or built-in MODEL on a backend."""
+    from .plots import raster_plot, rates_table_rows
+
+    _refuse_existing([Path(p) for p in (output, plot_path) if p], force)
+    net, compiled = load_program(source, profile, allow_emulated)
+    result = run_backend(backend, net, compiled, steps, _load_inputs(inputs), progress=not as_json)
+    if output:
+        result.save(output, overwrite=force)
+    if plot_path:
+        raster_plot(result, plot_path)
+    if as_json:
+        click.echo(json.dumps({
+            "network": result.network, "backend": result.backend, "steps": result.steps,
+            "rates_hz": result.rates_hz(), "counters": {k: result.total(k) for k in result.counters},
+        }, indent=1))
+        return
+    table = Table(title=f"{result.network} on {result.backend}, {steps} steps")
+    for col in ("population", "size", "spikes", "rate (Hz)"):
+        table.add_column(col, justify="right" if col != "population" else "left")
+    for name, size, count, rate in rates_table_rows(result):
+        table.add_row(name, str(size), str(count), f"{rate:.2f}")
+    console.print(table)
+    if result.counters:
+        console.print("op counters: " + ", ".join(f"{k}={result.total(k)}" for k in result.counters))
+    written = [p for p in (output, plot_path) if p]
+    if written:
+        console.print(f"wrote {', '.join(written)}")
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--backend", type=click.Choice(["emulator", "lava", "brian2"]), default="lava", show_default=True, help="Backend under test.")
+@click.option("--against", type=click.Choice(["emulator", "lava", "brian2"]), default="brian2", show_default=True, help="Reference backend.")
+@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--profile", default="loihi2", show_default=True)
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npy")
+@click.option("--float", "with_float", is_flag=True, help="Also compare with the Brian2 float reference (statistics).")
+@click.option("--rate-tol", type=click.FloatRange(min=0), default=0.1, show_default=True, help="Allowed relative rate error vs float.")
+@click.option("--coinc-min", type=float, default=0.0, show_default=True, help="Smallest allowed coincidence factor vs float.")
+@click.option("--window", type=click.IntRange(min=0), default=2, show_default=True, help="Coincidence window, steps.")
+@click.option("--json", "as_json", is_flag=True)
+def verify(source: str, backend: str, against: str, steps: int, profile: str, inputs: tuple[str, ...], with_float: bool, rate_tol: float, coinc_min: float, window: int, as_json: bool) -> None:
+    """Run two backends on the same compiled program; exit 0 only if they agree bit for bit.
+
+    With --float, also compare with the float reference: per-population rate
+    error and spike-time coincidence within the given tolerances.
+    """
+    from .verify import compare_exact, compare_statistical
+
+    if backend == against:
+        raise YuragiError("--backend and --against must differ")
+    net, compiled = load_program(source, profile)
+    given = _load_inputs(inputs)
+    a = run_backend(backend, net, compiled, steps, given, progress=not as_json)
+    b = run_backend(against, net, compiled, steps, given, progress=not as_json)
+    verdict = compare_exact(a, b)
+    stat = None
+    if with_float:
+        ref = run_backend("brian2-float", net, compiled, steps, given, progress=not as_json)
+        stat = compare_statistical(ref, a, rate_tolerance=rate_tol, coincidence_min=coinc_min, window_steps=window)
+    ok = verdict.equal and (stat is None or stat.ok)
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "exact": verdict.to_dict(), "float": stat.to_dict() if stat else None}, indent=1))
+    else:
+        style = "green" if verdict.equal else "red"
+        console.print(f"[{style}]{verdict.summary()}[/{style}]", soft_wrap=True)
+        if stat is not None:
+            t = Table(title=f"{a.backend} vs float reference (rate tolerance {rate_tol}, coincidence window {window} steps)")
+            for col in ("population", "float (Hz)", "fixed (Hz)", "rate error", "coincidence"):
+                t.add_column(col, justify="right" if col != "population" else "left")
+            for p in stat.populations:
+                t.add_row(p.population, f"{p.rate_ref_hz:.2f}", f"{p.rate_test_hz:.2f}", f"{p.rate_error:.3f}", f"{p.coincidence:.3f}")
+            console.print(t)
+            for line in stat.failures:
+                console.print(f"[red]{line}[/red]", soft_wrap=True)
+    if not ok:
+        sys.exit(1)
+
+
 @cli.command()
 @click.option("-o", "--out-dir", default="demo_out", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
 def demo(out_dir: str) -> None:

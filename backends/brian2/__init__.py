@@ -6,8 +6,8 @@
 - :func:`run_float` (``backend="brian2-float"``): the IR Network in continuous
   time with its physical units; see :mod:`yuragi.backends.brian2.reference`.
 
-Brian2 runs on its ``numpy`` code-generation target by default (no compiler
-needed); ``target="cython"`` is accepted.
+Brian2 runs on its ``numpy`` code-generation target (no compiler needed;
+see ``_common.TARGET`` for why not Cython).
 """
 
 from __future__ import annotations

@@ -48,12 +48,14 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ...compiler.compiled import SIGN_INHIBITORY, SIGN_MIXED
 from ...errors import BackendError
 from ..base import check_steps
 from ..counters import count_ops
 from ..inputs import network_input_rasters
 from ..result import RunResult, SpikeEvents
 from ._common import (
+    TARGET,
     brian2_module,
     brian_name,
     check_monitor_length,
@@ -73,6 +75,19 @@ STATE_MAX = 1 << 23  # 24-bit u/v
 SUPPORTED_NEURONS = ("LIF",)
 
 
+def lava_weights(weights: np.ndarray, num_weight_bits: int, sign_mode: int) -> np.ndarray:
+    """What Lava's bit-accurate Dense makes of integer weights: ``clip_weights(num_bits=8)``
+    then ``truncate_weights`` (lava/utils/weightutils.py), as int64."""
+    w = np.asarray(weights, dtype=np.int64)
+    mixed, inhibitory = int(sign_mode == SIGN_MIXED), sign_mode == SIGN_INHIBITORY
+    if inhibitory:
+        w = -w
+    w = np.clip(w, -(1 << 8) * mixed, (1 << 8) - 1)
+    drop = 8 - num_weight_bits + mixed
+    w = (w >> drop) << drop
+    return -w if inhibitory else w
+
+
 def unsupported(program: Any) -> list[str]:
     """One line per element of ``program`` that the exact mode cannot run (empty if none)."""
     out = []
@@ -86,6 +101,13 @@ def unsupported(program: Any) -> list[str]:
             out.append(f"projection '{proj.name}': plasticity is not supported by the brian2 exact mode yet")
         if proj.nnz and proj.delays.min() < 1:
             out.append(f"projection '{proj.name}': delays must be >= 1 step, got {int(proj.delays.min())}")
+        changed = np.nonzero(lava_weights(proj.weights, proj.num_weight_bits, proj.sign_mode) != proj.weights)[0]
+        if changed.size:
+            k = int(changed[0])
+            out.append(f"projection '{proj.name}': weight {int(proj.weights[k])} (synapse {k}) is not on Lava's grid for "
+                       f"num_weight_bits={proj.num_weight_bits}, sign_mode={proj.sign_mode} (Lava's Dense would use "
+                       f"{int(lava_weights(proj.weights[k:k + 1], proj.num_weight_bits, proj.sign_mode)[0])}); "
+                       f"{changed.size} weight(s) off grid -- quantize the network with yuragi.compiler")
     for probe in program.probes:
         if probe.variable not in ("spikes", "v", "u", "w"):
             out.append(f"probe '{probe.key}': variable '{probe.variable}' cannot be recorded by the brian2 backend")
@@ -131,7 +153,6 @@ def run(
     inputs: Mapping[str, np.ndarray] | None = None,
     progress: bool = False,
     mode: str = "exact",
-    target: str = "numpy",
 ) -> RunResult:
     """Run a CompiledNetwork in Brian2 with Loihi's integer arithmetic (bit-exact with Lava).
 
@@ -148,8 +169,6 @@ def run(
     mode : str
         ``"exact"`` (the only fixed-point mode). The float reference takes the
         IR Network: :func:`yuragi.backends.brian2.run_float`.
-    target : str
-        Brian2 code-generation target, ``"numpy"`` (default) or ``"cython"``.
 
     Returns
     -------
@@ -167,7 +186,7 @@ def run(
     rasters = network_input_rasters(program, steps, inputs)
     t_build = time.perf_counter()
     b2 = brian2_module()
-    with codegen_target(target):
+    with codegen_target():
         dt_ms = float(program.dt)
         clock = b2.Clock(dt=dt_ms * b2.ms, name="yuragi_clock*")
         groups: dict[str, Any] = {}
@@ -243,7 +262,7 @@ def run(
         elif probe.variable == "w":
             weights = program.projection(probe.target).weights
             probes[probe.key] = np.broadcast_to(weights, (steps, weights.size)).copy()
-    meta: dict[str, Any] = {"mode": "exact", "target": target, "build_seconds": build_s, "run_seconds": run_s, "ms_per_step": 1e3 * run_s / steps}
+    meta: dict[str, Any] = {"mode": "exact", "target": TARGET, "build_seconds": build_s, "run_seconds": run_s, "ms_per_step": 1e3 * run_s / steps}
     counters: dict[str, np.ndarray] = {}
     if program.blocks:
         counters = count_ops(program, all_rasters, steps)

@@ -125,9 +125,9 @@ def _probe_layout(prog: Program) -> tuple[np.ndarray, np.ndarray, dict[str, tupl
 def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.ndarray, detail: bool, advance: Any = None, chunk: int | None = None) -> dict[str, Any]:
     n, n_total = prog.n_lif, prog.n_total
     C = prog.n_cores
-    u = prog.u_init.copy()
-    v = prog.v_init.copy()
-    refr_end = np.full(n, -1, dtype=np.int64)
+    # Lava's u, v are int32: the kernel keeps them packed in one int64 per neuron
+    uv = (prog.u_init.astype(np.int32).astype(np.int64) << 32) | (prog.v_init.astype(np.int32).astype(np.int64) & 0xFFFFFFFF)
+    refr_end = np.full(n, -1, dtype=np.int32)
     ring = np.zeros(prog.n_slots * n, dtype=np.int64)
     scratch = np.zeros(prog.n_scratch, dtype=np.int64)
     touched = np.zeros(prog.s_w.size, dtype=np.int64)
@@ -148,12 +148,12 @@ def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.n
         t1 = min(steps, t + chunk)
         reached, n_ev = run_chunk_numba(
             t, t1, n, prog.n_slots,
-            prog.u_keep, prog.v_keep, prog.bias, prog.vth, prog.refractory, prog.has_bias,
-            u, v, refr_end, ring,
+            prog.seg_start, prog.seg_core, prog.seg_ukeep, prog.seg_vkeep, prog.seg_vth, prog.seg_refr, prog.bias2,
+            uv, refr_end, ring,
             prog.indptr, prog.syn_off, prog.syn_w,
             prog.s_indptr, prog.s_off, prog.s_toff, prog.s_w, prog.s_shift, scratch, touched,
             in_indptr, in_ids,
-            prog.core_of, prog.seg_start, prog.seg_core, prog.dc_indptr, prog.dc_core, prog.dc_syn, prog.msgs,
+            prog.core_of, prog.dc_indptr, prog.dc_core, prog.dc_syn, prog.msgs,
             detail, 0, counters,
             pu, out_u, pv, out_v,
             detail, ev_t, ev_n, n_ev,
@@ -242,13 +242,13 @@ def _run_result(prog: Program, steps: int, sample: dict[str, Any], meta: dict[st
     return RunResult(compiled.name, name, steps, float(compiled.dt), int(compiled.seed), _spike_events(prog, sample["events"]), probes, counters, dict(meta))
 
 
-def _meta(engine: str, prog: Program, steps: int, build_s: float, run_s: float, **extra: Any) -> dict[str, Any]:
+def _meta(engine: str, prog: Program, total_steps: int, build_s: float, run_s: float, **extra: Any) -> dict[str, Any]:
     meta = {
         "engine": engine,
         "numba": __import__("numba").__version__ if engine == "numba" else None,
         "build_s": round(build_s, 6),
         "run_s": round(run_s, 6),
-        "us_per_step": round(1e6 * run_s / steps, 3),
+        "us_per_step": round(1e6 * run_s / total_steps, 3),
         "neurons": prog.n_lif,
         "synapses": prog.synapses,
     }
@@ -386,7 +386,7 @@ def run_batch(
                 samples[s0:s1] = _samples_numpy(prog, steps, lambda t, src=src: src[:, t], s1 - s0, detail)
                 advance(s1 - s0)
     run_s = time.perf_counter() - t0
-    meta = _meta(eng, prog, steps * n_samples, build_s, run_s, samples=n_samples, steps=steps)
+    meta = _meta(eng, prog, steps * n_samples, build_s, run_s, samples=n_samples, steps_per_sample=steps)
     counts, first = {}, {}
     for pop in compiled.populations:
         lo = prog.offsets[pop.name]

@@ -51,17 +51,25 @@ _V_LO, _V_HI = -MAX_UV + 1, MAX_UV - 1
 
 
 def _run_chunk(t0, t1, n_lif, n_slots,
-               u_keep, v_keep, bias, vth, refr, has_bias,
-               u, v, refr_end, ring,
+               seg_start, seg_core, seg_ukeep, seg_vkeep, seg_vth, seg_refr, bias2,
+               uv, refr_end, ring,
                indptr, syn_off, syn_w,
                s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched,
                in_indptr, in_ids,
-               core_of, seg_start, seg_core, dc_indptr, dc_core, dc_syn, msgs,
+               core_of, dc_indptr, dc_core, dc_syn, msgs,
                per_step, row0, counters,
                pu_idx, out_u, pv_idx, out_v,
                record, ev_t, ev_n, n_ev,
                counts, first, spk):
     """One sample, steps ``[t0, t1)``; returns ``(step reached, events recorded)``.
+
+    Neurons are updated by *segments*: runs of consecutive LIF neurons of one
+    population on one core, whose decays, threshold and refractory period are
+    constants (``seg_*``); counters are added once per segment. State:
+    ``uv = (u << 32) | (v & 0xFFFFFFFF)`` (int64; u and v are int32 in Lava),
+    ``refr_end`` int32 (last spike + refractory), ``bias2 = 2 * bias + (bias_mant != 0)``;
+    ``ring`` int64; synapse offsets and weights int32 (each event adds
+    ``(w << CNT_BITS) + 1``).
 
     Stops early (before a step) when ``record`` and the event buffer could
     overflow during that step; the caller grows the buffers and resumes.
@@ -75,54 +83,56 @@ def _run_chunk(t0, t1, n_lif, n_slots,
         row = t - row0 if per_step else 0
         base = (t % n_slots) * n_lif
         nsp = 0
-        # ---- neuron update (docs/backends.md steps 2-4), LIF neurons in index order,
-        # by runs of neurons on one core (seg_*) so counters are added once per run
+        # ---- neuron update (docs/backends.md steps 2-4), one segment at a time. Branch-free
+        # and over four arrays only (ring, uv, refr_end, bias2) so that LLVM vectorises it.
         for g in range(seg_core.shape[0]):
-            c = seg_core[g]
+            lo = seg_start[g]
+            hi = seg_start[g + 1]
+            u_keep = seg_ukeep[g]
+            v_keep = seg_vkeep[g]
+            vth = seg_vth[g]
+            refr = seg_refr[g]
+            rs = ring[base + lo:base + hi]
+            st = uv[lo:hi]
+            rf = refr_end[lo:hi]
+            bs = bias2[lo:hi]
             n_spk = 0
             n_act = 0
-            for i in range(seg_start[g], seg_start[g + 1]):
-                enc = ring[base + i]
-                ring[base + i] = 0
-                a = enc >> CNT_BITS
-                if a > _I32_MAX or a < _I32_MIN:
-                    a = ((a + _W32) & _M32) - _W32  # int32 a_in
-                a = a << ACT_SHIFT
-                if a > _I32_MAX or a < _I32_MIN:
-                    a = ((a + _W32) & _M32) - _W32  # int32 << 6
-                p = u[i] * u_keep[i]
-                nu = (p >> 12) if p >= 0 else -((-p) >> 12)
-                nu += a
-                if nu > _I32_MAX or nu < _I32_MIN:
-                    nu = ((nu + _W32) & _M32) - _W32  # int32 add
-                if nu > MAX_UV:
-                    nu -= _TWO_UV
-                elif nu <= -MAX_UV:
-                    nu += _TWO_UV
-                u[i] = nu
-                vi = v[i]
-                if refr_end[i] < t:
-                    q = vi * v_keep[i]
-                    vi = (q >> 12) if q >= 0 else -((-q) >> 12)
-                    vi += nu + bias[i]
-                    if vi > _I32_MAX or vi < _I32_MIN:
-                        vi = ((vi + _W32) & _M32) - _W32  # int32 add
-                    if vi > _V_HI:
-                        vi = _V_HI
-                    elif vi < _V_LO:
-                        vi = _V_LO
-                if vi > vth[i]:
-                    vi = 0
-                    refr_end[i] = t + refr[i]
-                    spk[nsp] = i
-                    nsp += 1
-                    n_spk += 1
-                elif (enc & CNT_MASK) != 0 or has_bias[i]:
-                    n_act += 1
-                v[i] = vi
+            for i in range(st.shape[0]):
+                enc = rs[i]
+                rs[i] = 0
+                a = ((enc >> CNT_BITS) + _W32) & _M32  # a_in arrives as int32 ...
+                a = ((((a - _W32) << ACT_SHIFT) + _W32) & _M32) - _W32  # ... and is shifted in int32
+                x = st[i]
+                p = (x >> 32) * u_keep
+                nu = (p + ((p >> 63) & 4095)) >> 12  # sign(p) * (|p| >> 12)
+                nu = ((nu + a + _W32) & _M32) - _W32  # int32 add
+                nu = nu - _TWO_UV if nu > MAX_UV else nu  # 24-bit wrap, once
+                nu = nu + _TWO_UV if nu <= -MAX_UV else nu
+                vo = (x << 32) >> 32
+                q = vo * v_keep
+                b2 = bs[i]
+                vn = (q + ((q >> 63) & 4095)) >> 12
+                vn = ((vn + nu + (b2 >> 1) + _W32) & _M32) - _W32  # int32 adds
+                vn = vn if vn < _V_HI else _V_HI
+                vn = vn if vn > _V_LO else _V_LO
+                r = rf[i]
+                vi = vn if r < t else vo  # refractory: v not updated
+                s = vi > vth
+                vi = 0 if s else vi
+                st[i] = (nu << 32) | (vi & _M32)
+                rf[i] = t + refr if s else r
+                n_spk += s
+                n_act += s | ((enc & CNT_MASK) != 0) | (b2 & 1)
+            if n_spk:  # collect the spikes: refr_end == t + refractory exactly for neurons that spiked now
+                for i in range(lo, hi):
+                    if refr_end[i] == t + refr:
+                        spk[nsp] = i
+                        nsp += 1
+            c = seg_core[g]
             counters[C_SPIKES, row, c] += n_spk
-            counters[C_ACTIVE, row, c] += n_spk + n_act
-            counters[C_INACTIVE, row, c] += seg_start[g + 1] - seg_start[g] - n_spk - n_act
+            counters[C_ACTIVE, row, c] += n_act
+            counters[C_INACTIVE, row, c] += hi - lo - n_act
         for j in range(in_indptr[t], in_indptr[t + 1]):
             spk[nsp] = in_ids[j]
             nsp += 1
@@ -134,13 +144,13 @@ def _run_chunk(t0, t1, n_lif, n_slots,
                 idx = base + syn_off[e]
                 if idx >= ring_size:
                     idx -= ring_size
-                ring[idx] += syn_w[e]
+                ring[idx] += (np.int64(syn_w[e]) << CNT_BITS) + 1
             for e in range(s_indptr[n], s_indptr[n + 1]):
                 ti = s_toff[e]
                 if scratch[ti] == 0:
                     touched[nt] = e
                     nt += 1
-                scratch[ti] += s_w[e]
+                scratch[ti] += (np.int64(s_w[e]) << CNT_BITS) + 1
             for e in range(dc_indptr[n], dc_indptr[n + 1]):
                 counters[C_SYNOPS, row, dc_core[e]] += dc_syn[e]
             if n < n_lif:
@@ -170,9 +180,9 @@ def _run_chunk(t0, t1, n_lif, n_slots,
                 idx -= ring_size
             ring[idx] += (((val >> CNT_BITS) >> s_shift[e]) << CNT_BITS) + (val & CNT_MASK)
         for j in range(pu_idx.shape[0]):
-            out_u[t, j] = u[pu_idx[j]]
+            out_u[t, j] = uv[pu_idx[j]] >> 32
         for j in range(pv_idx.shape[0]):
-            out_v[t, j] = v[pv_idx[j]]
+            out_v[t, j] = (uv[pv_idx[j]] << 32) >> 32
     return t1, n_ev
 
 
@@ -270,19 +280,19 @@ class NumpyEngine:
         e, which = _expand(prog.indptr, n_all)
         if e.size:
             off = prog.syn_off[e]
-            d, post = np.divmod(off, n)
+            d, post = np.divmod(off.astype(np.int64), n)
             flat = ((slot + d) % D) * (S * n) + s_all[which] * n + post
-            np.add.at(self.ring, flat, prog.syn_w[e])
+            np.add.at(self.ring, flat, (prog.syn_w[e].astype(np.int64) << CNT_BITS) + 1)
         e, which = _expand(prog.s_indptr, n_all)
         if e.size:
             # per (sample, projection cell): sum, floor-shift, then into the ring
-            key = s_all[which] * prog.n_scratch + prog.s_toff[e]
+            key = s_all[which] * prog.n_scratch + prog.s_toff[e].astype(np.int64)
             uniq, inv = np.unique(key, return_inverse=True)
             sums = np.zeros(uniq.size, dtype=np.int64)
-            np.add.at(sums, inv, prog.s_w[e])
+            np.add.at(sums, inv, (prog.s_w[e].astype(np.int64) << CNT_BITS) + 1)
             first = np.zeros(uniq.size, dtype=np.int64)
             first[inv[::-1]] = e[::-1]  # one synapse of each cell, for its offset and shift
-            d, post = np.divmod(prog.s_off[first], n)
+            d, post = np.divmod(prog.s_off[first].astype(np.int64), n)
             shifted = (((sums >> CNT_BITS) >> prog.s_shift[first]) << CNT_BITS) + (sums & CNT_MASK)
             flat = ((slot + d) % D) * (S * n) + (uniq // prog.n_scratch) * n + post
             np.add.at(self.ring, flat, shifted)

@@ -21,6 +21,9 @@ Integer conventions (see docs/backends.md and Lava's ``PyDenseModelBitAcc``):
   bits count the synaptic events that arrived (for the *active neuron update*
   counter, which counts zero-weight events too), the high bits the summed
   activation. Each synapse adds ``(w << CNT_BITS) + 1``: one add per event.
+* LIF parameters are per-neuron arrays (numpy engine) and per-*segment*
+  constants (numba engine): a segment is a run of neurons of one population
+  on one core, so the compiled loop reads only state, bias and the ring.
 """
 
 from __future__ import annotations
@@ -98,17 +101,18 @@ class Program:
     vth: np.ndarray
     refractory: np.ndarray
     has_bias: np.ndarray  # bool: bias_mant != 0 (counters)
+    bias2: np.ndarray  # 2 * bias + has_bias (numba engine)
     u_init: np.ndarray
     v_init: np.ndarray
     # fast synapses, CSR by global pre neuron
     indptr: np.ndarray  # int64 (n_total + 1)
-    syn_off: np.ndarray  # int64: delay * n_lif + post
-    syn_w: np.ndarray  # int64: (shifted weight << CNT_BITS) + 1
+    syn_off: np.ndarray  # uint16 or int32: delay * n_lif + post
+    syn_w: np.ndarray  # int16 or int32: weight << weight_exp (the kernels add (w << CNT_BITS) + 1)
     # slow synapses (projections whose shift is not linear), CSR by global pre neuron
     s_indptr: np.ndarray
-    s_off: np.ndarray  # ring offset, as syn_off
-    s_toff: np.ndarray  # index into the scratch buffer (one cell per (projection, delay, post))
-    s_w: np.ndarray  # (raw weight << CNT_BITS) + 1
+    s_off: np.ndarray  # int32 ring offset, as syn_off
+    s_toff: np.ndarray  # int64 index into the scratch buffer (one cell per (projection, delay, post))
+    s_w: np.ndarray  # int32 weight before the shift
     s_shift: np.ndarray  # right shift of the projection (>= 1)
     n_scratch: int
     slow_projections: list[str]
@@ -119,8 +123,13 @@ class Program:
     dc_syn: np.ndarray  # synapses of the neuron on that core
     msgs: np.ndarray  # int64 (n_total, 4): within core, across cores, across chips, tile hops
     neurons_per_core: np.ndarray  # int64 (n_cores): LIF neurons on each core
-    seg_start: np.ndarray  # runs of consecutive LIF neurons on one core: [seg_start[g], seg_start[g+1])
-    seg_core: np.ndarray  # core of each run
+    # segments: runs of consecutive LIF neurons of one population on one core, [seg_start[g], seg_start[g+1])
+    seg_start: np.ndarray
+    seg_core: np.ndarray
+    seg_ukeep: np.ndarray
+    seg_vkeep: np.ndarray
+    seg_vth: np.ndarray
+    seg_refr: np.ndarray
     # probes
     probe_u: dict[str, np.ndarray]  # "pop.u" -> global indices
     probe_v: dict[str, np.ndarray]
@@ -210,6 +219,7 @@ def prepare(compiled: Any) -> Program:
     vth = per_neuron(lambda p: int(p.vth) << VTH_SHIFT)
     refractory = per_neuron(lambda p: int(p.refractory))
     has_bias = per_neuron(lambda p: p.bias_mant != 0).astype(bool)
+    bias = bias.astype(np.int32).astype(np.int64)  # Lava's effective_bias is int32
     u_init = per_neuron(lambda p: p.u_init)
     v_init = per_neuron(lambda p: p.v_init)
 
@@ -219,12 +229,15 @@ def prepare(compiled: Any) -> Program:
         core_of[offsets[pop.name]:offsets[pop.name] + pop.size] = core_by_pop[pop.name]
     neurons_per_core = np.bincount(core_of[:n_lif], minlength=n_cores).astype(np.int64) if n_lif else np.zeros(n_cores, dtype=np.int64)
 
+    pop_of = per_neuron(lambda p: lif_pops.index(p))
     if n_lif:
-        change = np.nonzero(np.diff(core_of[:n_lif]))[0] + 1
+        change = np.nonzero((np.diff(core_of[:n_lif]) != 0) | (np.diff(pop_of) != 0))[0] + 1
         seg_start = np.concatenate([[0], change, [n_lif]]).astype(np.int64)
-        seg_core = core_of[seg_start[:-1]].astype(np.int64)
     else:
-        seg_start, seg_core = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        seg_start = np.zeros(1, dtype=np.int64)
+    first_of_seg = seg_start[:-1]
+    seg = {name: np.ascontiguousarray(arr[first_of_seg]) for name, arr in
+           (("core", core_of[:n_lif]), ("ukeep", u_keep), ("vkeep", v_keep), ("vth", vth), ("refr", refractory))}
 
     max_delay = max((int(p.delays.max()) for p in compiled.projections if p.nnz), default=1)
     n_slots = max_delay + 1
@@ -253,21 +266,21 @@ def prepare(compiled: Any) -> Program:
             max_abs_w = max(max_abs_w, int(np.abs(eff).max()))
             fast_pre.append(pre)
             fast_off.append(off)
-            fast_w.append((eff << CNT_BITS) + 1)
+            fast_w.append(eff)
         else:
             max_abs_w = max(max_abs_w, int(np.abs(w).max()))
             d_used = int(delays.max()) + 1
             slow_pre.append(pre)
             slow_off.append(off)
             slow_toff.append(n_scratch + delays * proj.n_post + proj.post_idx)
-            slow_w.append((w << CNT_BITS) + 1)
+            slow_w.append(w)
             slow_shift.append(-e)
             slow_names.append(proj.name)
             n_scratch += d_used * proj.n_post
     # the ring packs (sum << CNT_BITS) + events into int64: check both fit
     worst = int(fan_in.max()) if n_lif else 0
-    if worst >= CNT_MASK or max_abs_w * max(worst, 1) >= 1 << (62 - CNT_BITS):
-        raise BackendError(f"fan-in {worst} x weight {max_abs_w} exceeds the emulator's accumulator (fan-in < 2**24, |sum| < 2**38)")
+    if worst >= CNT_MASK or max_abs_w >= 2**31 or max_abs_w * max(worst, 1) >= 1 << (62 - CNT_BITS):
+        raise BackendError(f"fan-in {worst} x weight {max_abs_w} exceeds the emulator's accumulator (fan-in < 2**24, |weight| < 2**31, |sum| < 2**38)")
 
     def csr(pres: list[np.ndarray], *cols: list[np.ndarray]) -> tuple[np.ndarray, ...]:
         if not pres:
@@ -280,8 +293,15 @@ def prepare(compiled: Any) -> Program:
         return (indptr,) + tuple(np.ascontiguousarray(d[order]) for d in data)
 
     indptr, syn_off, syn_w = csr(fast_pre, fast_off, fast_w)
+    if n_slots * n_lif >= 2**31:
+        raise BackendError(f"ring buffer of {n_slots} delay slots x {n_lif} neurons exceeds 2**31 cells")
+    # narrowest types that hold them: the synapse arrays are the memory traffic of the step loop
+    off_type = np.uint16 if n_slots * n_lif <= 1 << 16 else np.int32
+    w_type = np.int16 if not syn_w.size or int(np.abs(syn_w).max()) < 1 << 15 else np.int32
+    syn_off, syn_w = syn_off.astype(off_type), syn_w.astype(w_type)
     slow_sh = [np.full(p.size, s, dtype=np.int64) for p, s in zip(slow_pre, slow_shift)]
     s_indptr, s_off, s_toff, s_w, s_shift = csr(slow_pre, slow_off, slow_toff, slow_w, slow_sh)
+    s_off, s_w = s_off.astype(np.int32), s_w.astype(np.int32)
 
     # counters: distinct destination cores of every neuron, synapses per core, messages by kind
     if all_pre:
@@ -325,10 +345,10 @@ def prepare(compiled: Any) -> Program:
     return Program(
         compiled=compiled, n_lif=n_lif, n_total=n_total, n_slots=n_slots, n_cores=n_cores, offsets=offsets,
         lif_pops=lif_pops, input_pops=input_pops,
-        u_keep=u_keep, v_keep=v_keep, bias=bias, vth=vth, refractory=refractory, has_bias=has_bias, u_init=u_init, v_init=v_init,
+        u_keep=u_keep, v_keep=v_keep, bias=bias, vth=vth, refractory=refractory, has_bias=has_bias, bias2=2 * bias + has_bias, u_init=u_init, v_init=v_init,
         indptr=indptr, syn_off=syn_off, syn_w=syn_w,
         s_indptr=s_indptr, s_off=s_off, s_toff=s_toff, s_w=s_w, s_shift=s_shift, n_scratch=n_scratch, slow_projections=slow_names,
         core_of=core_of, dc_indptr=dc_indptr, dc_core=dc_core.astype(np.int64), dc_syn=counts.astype(np.int64), msgs=msgs,
-        neurons_per_core=neurons_per_core, seg_start=seg_start, seg_core=seg_core, probe_u=probe_u, probe_v=probe_v, probe_w=probe_w,
+        neurons_per_core=neurons_per_core, seg_start=seg_start, seg_core=seg['core'], seg_ukeep=seg['ukeep'], seg_vkeep=seg['vkeep'], seg_vth=seg['vth'], seg_refr=seg['refr'], probe_u=probe_u, probe_v=probe_v, probe_w=probe_w,
         nnz=int(sum(p.nnz for p in compiled.projections)),
     )

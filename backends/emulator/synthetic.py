@@ -37,16 +37,16 @@ def _random_synapses(rng: np.random.Generator, n_pre: int, n_post: int, p: float
 def random_network(
     n: int,
     p: float = 0.1,
-    rate_hz: float = 20.0,
+    rate_hz: float = 30.0,
     seed: int = 1,
     n_in: int | None = None,
     p_in: float | None = None,
     max_delay: int = 1,
     refractory: int = 2,
-    w_exc: int = 40,
-    w_inh: int = -120,
-    w_in: int = 120,
-    weight_exp: int = 3,
+    w_exc: int = 20,
+    w_inh: int = -150,
+    w_in: int = 100,
+    weight_exp: int = 2,
     probe_v: bool = False,
 ) -> CompiledNetwork:
     """Recurrent E/I LIF network (80 % exc, 20 % inh) with connection probability ``p``, Poisson drive.

@@ -1,11 +1,13 @@
 """The Lava backend: a CompiledNetwork as real Lava processes, run bit-accurately.
 
 :func:`run` builds one Lava process per population and projection
-(:mod:`yuragi.backends.lava.build`: LIF / yuragi's bit-accurate refractory LIF,
-Dense / DelayDense / Sparse / DelaySparse, RingBuffer sources and sinks), runs them on ``Loihi2SimCfg(select_tag="fixed_pt")`` — Lava's
-bit-accurate CPU models — or on ``Loihi2HwCfg`` with ``hw=True`` when Intel's
-lava-loihi is installed, and returns a :class:`~yuragi.backends.result.RunResult`
-with the spikes of every population, the probed ``u``/``v`` and the op counters.
+(:mod:`yuragi.backends.lava.build`: Lava's LIF or yuragi's bit-accurate
+refractory LIF, Dense / DelayDense / Sparse / DelaySparse, RingBuffer spike
+sources, Extractor recorders), runs them on ``Loihi2SimCfg(select_tag=
+"fixed_pt")`` — Lava's bit-accurate CPU models — or on ``Loihi2HwCfg`` with
+``hw=True`` when Intel's lava-loihi is installed, and returns a
+:class:`~yuragi.backends.result.RunResult` with the spikes of every
+population, the probed ``u``/``v`` and the op counters.
 
 The integer semantics are those of docs/backends.md; the Lava traps met on the
 way are listed in :mod:`yuragi.backends.lava.build`.
@@ -15,9 +17,11 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
+from scipy.sparse import SparseEfficiencyWarning
 
 from ...errors import BackendError
 from ..base import check_steps
@@ -27,7 +31,7 @@ from ..result import RunResult, SpikeEvents
 
 name = "lava"
 
-#: Steps per ``run`` call (ring-buffer length of sources, sinks and probes) is at most this ...
+#: Steps per Lava ``run`` call (the recorders' pipe length) is at most this ...
 MAX_CHUNK = 2000
 #: ... and small enough that one chunk of recorded values stays below this many numbers.
 MAX_CHUNK_VALUES = 4_000_000
@@ -41,12 +45,25 @@ HW_MISSING = (
 )
 
 
-def _run_config(hw: bool, exception_map: dict) -> tuple[Any, str]:
+def _lava_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lava-nc")
+    except PackageNotFoundError:  # pragma: no cover - a source checkout of Lava
+        return "unknown"
+
+
+def _check_hw(hw: bool) -> None:
     if hw:
-        from lava.utils.loihi import is_installed
+        from lava.utils.loihi import is_installed  # looks for lava.utils.loihi2_profiler (lava-loihi)
 
         if not is_installed():
             raise BackendError(HW_MISSING)
+
+
+def _run_config(hw: bool, exception_map: dict) -> tuple[Any, str]:
+    if hw:
         from lava.magma.core.run_configs import Loihi2HwCfg
 
         return Loihi2HwCfg(select_tag="fixed_pt", exception_proc_model_map=exception_map), "Loihi2HwCfg(select_tag='fixed_pt')"
@@ -60,7 +77,8 @@ def _chunk_size(program: Any, steps: int, progress: bool, chunk: int | None) -> 
         if not isinstance(chunk, (int, np.integer)) or chunk <= 0:
             raise BackendError(f"chunk must be a positive integer, got {chunk!r}")
         return min(int(chunk), steps)
-    recorded = sum(p.size for p in program.populations) + sum(program.population(p.target).size for p in program.probes if p.variable in ("u", "v"))
+    probed = {p.target for p in program.probes if p.variable in ("u", "v")}
+    recorded = sum(p.size * (3 if p.name in probed else 1) for p in program.populations if not p.is_input)
     size = max(1, min(MAX_CHUNK, MAX_CHUNK_VALUES // max(recorded, 1)))
     if progress:
         size = min(size, math.ceil(steps / PROGRESS_UPDATES))
@@ -86,6 +104,29 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _run_chunks(graph: Any, run_cfg: Any, run_steps: Any, steps: int, chunk_steps: int, spikes: dict, probes: dict, bar: "_Progress") -> tuple[float | None, float]:
+    """Run the Lava graph chunk by chunk, draining the recorders' pipes after each ``run`` call.
+
+    Returns the wall-clock times at which the first chunk and the last one were done.
+    """
+    first = None
+    for start in range(0, steps, chunk_steps) if graph.anchor is not None else ():
+        n = min(chunk_steps, steps - start)
+        graph.anchor.run(condition=run_steps(num_steps=n, blocking=True), run_cfg=run_cfg)
+        if first is None:
+            first = time.perf_counter()
+        for pop_name, (recorder, rows) in graph.recorders.items():
+            # one (rows..., neurons) float64 array per step, in order, from the Extractor's pipe
+            data = np.stack([recorder.receive() for _ in range(n)]).reshape(n, len(rows), -1)
+            spikes[pop_name][start:start + n] = data[:, 0] != 0
+            for row, var in enumerate(rows[1:], start=1):
+                key = f"{pop_name}.{var}"
+                if key in probes:
+                    probes[key][start:start + n] = data[:, row].astype(np.int64)
+        bar.advance(n)
+    return first, time.perf_counter()
 
 
 def run(
@@ -127,41 +168,36 @@ def run(
         For anything this backend cannot run (the message names the element),
         bad inputs, or ``hw=True`` without lava-loihi.
     """
-    from .build import build_graph, check_program, source_window
+    from .build import build_graph, check_program
 
     started = time.perf_counter()
     steps = check_steps(steps)
+    _check_hw(hw)
     check_program(program)
     rasters = network_input_rasters(program, steps, inputs)
-    size = _chunk_size(program, steps, progress, chunk)
-    graph = build_graph(program, rasters, size)
+    chunk_steps = _chunk_size(program, steps, progress, chunk)
+    graph = build_graph(program, rasters, chunk_steps)
     run_cfg, cfg_name = _run_config(hw, graph.exception_map)
     built = time.perf_counter()
 
     spikes = {n: np.zeros((steps, program.population(n).size), dtype=bool) for n in graph.neurons}
-    probes = {p.key: np.zeros((steps, program.population(p.target).size), dtype=np.int64) for p in program.probes if p.key in graph.readers}
+    probes = {p.key: np.zeros((steps, program.population(p.target).size), dtype=np.int64) for p in program.probes if p.variable in ("u", "v")}
     first_step_done = None
+    loop_done = built
     bar = _Progress(progress, steps, f"lava {program.name}")
     try:
         from lava.magma.core.run_conditions import RunSteps
 
-        for start in range(0, steps, size) if graph.anchor is not None else ():
-            n = min(size, steps - start)
-            if start:
-                for pop_name, source in graph.sources.items():
-                    source.data.set(source_window(rasters[pop_name], start, size))
-            graph.anchor.run(condition=RunSteps(num_steps=n, blocking=True), run_cfg=run_cfg)
-            if first_step_done is None:
-                first_step_done = time.perf_counter()
-            for pop_name, sink in graph.spike_sinks.items():
-                spikes[pop_name][start:start + n] = np.asarray(sink.data.get())[:, :n].T != 0
-            for key, reader in graph.readers.items():
-                probes[key][start:start + n] = np.asarray(reader.data.get())[:, :n].T.astype(np.int64)
-            bar.advance(n)
+        with warnings.catch_warnings():
+            # Lava's DelaySparse assigns into a csr matrix every step (get_delay_wgts_mat), which
+            # makes scipy warn in every such process; the Lava processes inherit this filter (fork).
+            warnings.filterwarnings("ignore", category=SparseEfficiencyWarning)
+            first_step_done, loop_done = _run_chunks(graph, run_cfg, RunSteps, steps, chunk_steps, spikes, probes, bar)
     except BackendError:
         raise
     except Exception as exc:  # Lava's own failures, as one line naming the network
-        raise BackendError(f"Lava failed to run '{program.name}': {type(exc).__name__}: {exc}") from exc
+        message = " ".join(str(exc).split())
+        raise BackendError(f"Lava failed to run '{program.name}': {type(exc).__name__}: {message}") from exc
     finally:
         bar.close()
         if graph.anchor is not None:
@@ -174,22 +210,24 @@ def run(
             proj = program.projection(probe.target)
             probes[probe.key] = np.broadcast_to(proj.weights, (steps, proj.nnz))  # static: no plasticity here
     counters = count_ops(program, all_rasters, steps)
-    run_time = finished - (first_step_done or finished)
+    first = first_step_done or built
     meta = {
         "run_config": cfg_name,
         "hw": bool(hw),
+        "lava_version": _lava_version(),
         "lava_processes": len(graph.processes),
         "synapse_processes": dict(graph.synapse_kinds),
-        "refractory_model": "yuragi PyLifRefractoryModelBitAcc (needs Loihi 2 microcode on hardware)" if graph.exception_map else None,
-        "chunk_steps": size,
+        "yuragi_neuron_models": {n: graph.exception_map[p].__name__ for n, p in graph.neurons.items() if p in graph.exception_map},
+        "needs_loihi2_microcode": [p.name for p in program.populations if not p.is_input and int(p.refractory) > 0],
+        "chunk_steps": chunk_steps,
         "wall_time_s": finished - started,
         "build_time_s": built - started,
-        "compile_and_first_chunk_s": (first_step_done or finished) - built,
-        "run_time_s": finished - built,
-        "ms_per_step": 1e3 * (finished - built) / steps,
+        "compile_and_first_chunk_s": first - built,
+        "stop_s": finished - loop_done,
+        "ms_per_step": 1e3 * (loop_done - built) / steps,
     }
-    if run_time > 0 and steps > size:
-        meta["ms_per_step_after_first_chunk"] = 1e3 * run_time / (steps - size)
+    if steps > chunk_steps:
+        meta["ms_per_step_after_first_chunk"] = 1e3 * (loop_done - first) / (steps - chunk_steps)
     return RunResult(
         network=program.name,
         backend=name,

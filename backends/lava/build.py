@@ -13,9 +13,10 @@ projection, dense, all delays 1        ``Dense`` -> ``PyDenseModelBitAcc``
 projection, dense, some delay > 1      ``DelayDense`` (delays - 1) -> ``PyDelayDenseModelBitAcc``
 projection, sparse, all delays 1       ``Sparse`` -> ``PySparseModelBitAcc``
 projection, sparse, some delay > 1     ``DelaySparse`` (delays - 1) -> ``PyDelaySparseModelBitAcc``
-spikes of every neuron population      ``lava.proc.io.sink.RingBuffer`` -> ``PyReceiveModelFixed``
+spikes of every neuron population      ``lava.proc.io.extractor.Extractor`` -> ``PyLoihiExtractorModel``
 probed ``u`` / ``v``                   the population becomes ``ProbedLIF`` (ours: Lava's LIF and
-                                       ``PyLifModelBitAcc`` + ``u_out``/``v_out`` ports) -> sink ``RingBuffer``
+                                       ``PyLifModelBitAcc`` + a ``state_out`` port sending spikes,
+                                       u, v) -> one ``Extractor`` (no separate spike recorder)
 =====================================  ===========================================
 
 Lava traps this module works around (all checked against the 0.10.0 source):
@@ -46,31 +47,51 @@ Lava traps this module works around (all checked against the 0.10.0 source):
   :func:`yuragi.compiler.quantize.quantize` guarantees: ``shift + weight_exp >= 0``).
 - **Duplicate synapses.** Lava's matrices hold one synapse per (pre, post)
   pair; a projection listing a pair twice is split over several connection
-  processes (each pair once), so every synapse still contributes.
-- **a_in dtype.** LIF declares ``a_in`` as ``int16`` (precision 16) and Dense
-  ``a_out`` as ``int32`` precision 16, but nothing narrows to 16 bits: the
-  channel buffer takes the *sender's* dtype (int32), and the receiving port
-  sums its connections onto ``np.zeros(shape, int16)``, which numpy promotes
-  to int32. So several connections into one LIF are summed in int32, and
-  ``a_in << 6`` is computed in int32 (it wraps only beyond ``|a_in| >= 2**25``).
+  processes (each pair once), so every synapse still contributes (with an
+  inexact negative ``weight_exp`` each of them floors its own sum).
+- **a_in dtype: int32, not int16.** LIF declares ``a_in`` as ``int16``
+  (precision 16) and Dense ``a_out`` as ``int32`` precision 16, but nothing
+  narrows to 16 bits: a channel's buffer takes the *sender's* dtype (int32;
+  Dense computes its sum in int64, the channel copy wraps it to int32), and the
+  receiving port sums all its connections onto ``np.zeros(shape, int16)``,
+  which numpy promotes to int32. So several connections into one LIF are
+  summed in int32, ``a_in << 6`` is int32 (wraps when ``|a_in| >= 2**25``), and
+  so is ``decayed u + (a_in << 6)``, before the 24-bit correction below.
 - **24-bit "wrap" of u is one correction, not modulo:** ``u > 2**23`` loses
   ``2**24`` once, ``u <= -2**23`` gains ``2**24`` once
   (``AbstractPyLifModelFixed.subthr_dynamics``); a ``u`` beyond ``±3·2**23``
   therefore stays outside the 24-bit range.
-- **Lava time steps start at 1**; sources/sinks index their buffers with
-  ``(time_step - 1) % buffer``, so result step ``t`` is Lava step ``t + 1``
-  and a run split into chunks of ``buffer`` steps sees the same indices.
+- **Lava time steps start at 1**; ``RingBuffer`` sources read
+  ``data[..., (time_step - 1) % buffer]``, so with the whole ``(size, steps)``
+  raster as buffer, result step ``t`` is Lava step ``t + 1`` and input row
+  ``t`` is emitted at result step ``t`` — also across several ``run`` calls.
+- **Reading Vars back is per element.** ``Var.get()`` (and ``set()``) move an
+  array one element per message (``PyLoihiProcessModel._get_var``: "FIXME:
+  send a whole vector"), float64: reading a sink ``RingBuffer`` or a
+  ``Monitor`` of 100 neurons x 250 steps took ~2 s, and for 1000 neurons the
+  read-out dominated the run (~80 ms per step). Recording therefore uses
+  ``lava.proc.io.extractor.Extractor``: each step's vector goes through a
+  shared-memory pipe to the host (``buffer_size`` = steps per ``run`` call;
+  the pipe is drained after each call). The Extractor has two untagged models
+  (Loihi and async protocol), so ``select_tag`` cannot choose one; it is
+  pinned through the run config's ``exception_proc_model_map``.
 - **Disconnected graphs.** ``Process.run`` compiles only the processes
-  connected to the one it is called on; separate components are tied to one
-  hub sink through all-zero ``Dense`` bridges (which change nothing).
+  connected to the one it is called on; separate components are chained by
+  all-zero ``Dense`` bridges (which add 0 to the target's ``a_in``).
 - **Recording u/v.** ``Monitor`` (``lava.proc.monitor``) records into float
   Vars, and its ``probe()`` registers the names of its *first* port for every
   further probe (``self.new_ref_port_name``), so one Monitor cannot record
-  both u and v. Monitor and ``sink.Read`` read Vars through RefPorts in the
-  POST_MGMT phase, which makes the runtime service run an extra phase for
-  every process every step (twice the wall time per step, measured). Probed
-  populations therefore send u and v through OutPorts in the spiking phase
-  (:mod:`yuragi.backends.lava.processes`) to sink RingBuffers.
+  both u and v. ``Monitor``, ``sink.Read`` and ``extractor.VarWire`` read Vars
+  through RefPorts in the POST_MGMT phase, which makes the runtime service run
+  an extra phase for every process every step (VarWire for u and v: 13 vs
+  4 ms per step at 100 neurons, 11 vs 7 at 1000, measured on a shared 2-CPU
+  machine). Probed populations therefore send spikes, u and v through one
+  OutPort in the spiking phase (:mod:`yuragi.backends.lava.processes`) to one
+  Extractor.
+- **DelaySparse / DelayDense rebuild their per-delay weight stack every step**
+  (``get_delay_wgts_mat`` in ``calc_act``): ~0.1-0.5 ms for DelayDense, but
+  6-14 ms for DelaySparse even on a 6 x 12 matrix (scipy ``vstack`` of
+  ``max_delay`` sparse matrices). Results are identical; only speed differs.
 
 Only absolute imports here (see :mod:`yuragi.backends.lava.processes`).
 """
@@ -249,8 +270,8 @@ class LavaGraph:
     chunk: int
     neurons: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
-    spike_sinks: dict[str, Any] = field(default_factory=dict)
-    readers: dict[str, Any] = field(default_factory=dict)
+    #: population -> (sink RingBuffer, what its rows hold: ("s",) or ("s", "u", "v"))
+    recorders: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
     synapses: dict[str, list[Any]] = field(default_factory=dict)
     synapse_kinds: dict[str, str] = field(default_factory=dict)
     bridges: list[Any] = field(default_factory=list)
@@ -260,7 +281,7 @@ class LavaGraph:
     @property
     def processes(self) -> list[Any]:
         """Every Lava process of the graph."""
-        out = [*self.neurons.values(), *self.sources.values(), *self.spike_sinks.values(), *self.readers.values(), *self.bridges]
+        out = [*self.neurons.values(), *self.sources.values(), *(sink for sink, _ in self.recorders.values()), *self.bridges]
         for procs in self.synapses.values():
             out += procs
         return out
@@ -295,14 +316,6 @@ class _Components:
         return out
 
 
-def source_window(raster: np.ndarray, start: int, chunk: int) -> np.ndarray:
-    """RingBuffer data for steps ``[start, start + chunk)``: ``(size, chunk)`` int32, zero-padded at the end."""
-    window = np.zeros((raster.shape[1], chunk), dtype=np.int32)
-    part = raster[start:start + chunk]
-    window[:, : part.shape[0]] = part.T
-    return window
-
-
 def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> LavaGraph:
     """Lava processes for ``program`` (already checked), inputs for the first ``chunk`` steps loaded.
 
@@ -316,7 +329,7 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
         Steps per ``run`` call: the length of every source / sink / reader ring buffer.
     """
     from lava.proc.dense.process import Dense
-    from lava.proc.io.sink import RingBuffer as SpikeSink
+    from lava.proc.io.extractor import Extractor, PyLoihiExtractorModel
     from lava.proc.io.source import RingBuffer as SpikeSource
     from lava.proc.lif.process import LIF
 
@@ -353,18 +366,12 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
         if model_cls is not None:
             graph.exception_map[neuron] = model_cls
         graph.neurons[pop.name] = neuron
-        sink = SpikeSink(shape=(pop.size,), buffer=chunk)
-        neuron.s_out.connect(sink.a_in)
-        graph.spike_sinks[pop.name] = sink
-        parts.union(neuron, sink)
-
-    for probe in program.probes:
-        if probe.variable in ("u", "v"):
-            neuron = graph.neurons[probe.target]
-            reader = SpikeSink(shape=neuron.u.shape, buffer=chunk)
-            getattr(neuron, f"{probe.variable}_out").connect(reader.a_in)
-            graph.readers[probe.key] = reader
-            parts.union(neuron, reader)
+        port, rows = (neuron.state_out, yp.STATE_ROWS) if pop.name in probed else (neuron.s_out, ("s",))
+        recorder = Extractor(shape=port.shape, buffer_size=chunk, name=f"record:{pop.name}")
+        port.connect(recorder.in_port)
+        graph.exception_map[recorder] = PyLoihiExtractorModel  # untagged (two models): select_tag cannot pick it
+        graph.recorders[pop.name] = (recorder, rows)
+        parts.union(neuron, recorder)
 
     for proj in program.projections:
         kind = synapse_kind(proj)
@@ -376,8 +383,8 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
         if proj.pre in graph.neurons:
             pre_port, pre_proc = graph.neurons[proj.pre].s_out, graph.neurons[proj.pre]
         else:
-            if proj.pre not in graph.sources:
-                graph.sources[proj.pre] = SpikeSource(data=source_window(rasters[proj.pre], 0, chunk))
+            if proj.pre not in graph.sources:  # the whole raster, (size, steps): time is the last axis
+                graph.sources[proj.pre] = SpikeSource(data=np.ascontiguousarray(rasters[proj.pre].T, dtype=np.int32))
             pre_proc = graph.sources[proj.pre]
             pre_port = pre_proc.s_out
         post = graph.neurons[proj.post]
@@ -392,17 +399,14 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
             procs.append(conn)
         graph.synapses[proj.name] = procs
 
-    components = list(parts.roots().values())
-    if len(components) > 1:
-        hub = SpikeSink(shape=(1,), buffer=1)
-        for members in components:
-            lif = next(p for p in members if p in graph.neurons.values())
-            bridge = Dense(weights=np.zeros((1, lif.s_out.shape[0]), dtype=np.int64), name=f"bridge:{lif.name}")
-            lif.s_out.connect(bridge.s_in)
-            bridge.a_out.connect(hub.a_in)
-            graph.bridges.append(bridge)
-        graph.bridges.append(hub)
-        graph.anchor = hub
-    elif components:
-        graph.anchor = components[0][0]
+    # Tie disconnected parts into one graph: an all-zero Dense from a neuron of
+    # each part into a neuron of the next (adds 0 to its a_in).
+    neuron_ids = {id(n) for n in graph.neurons.values()}
+    heads = [next(p for p in members if id(p) in neuron_ids) for members in parts.roots().values()]
+    for src, dst in zip(heads, heads[1:]):
+        bridge = Dense(weights=np.zeros((dst.a_in.shape[0], src.s_out.shape[0]), dtype=np.int64), name=f"bridge:{src.name}->{dst.name}")
+        src.s_out.connect(bridge.s_in)
+        bridge.a_out.connect(dst.a_in)
+        graph.bridges.append(bridge)
+    graph.anchor = heads[0] if heads else None
     return graph

@@ -1,4 +1,4 @@
-"""yuragi's own Lava process: a LIF neuron with a refractory period, bit-accurate.
+"""yuragi's own Lava processes: a bit-accurate refractory LIF, and LIFs that stream u/v.
 
 Lava 0.10.0 has ``LIFRefractory`` (``lava/proc/lif/process.py``) but only a
 floating-point model for it (``PyLifRefractoryModelFloat``). This module keeps
@@ -24,6 +24,11 @@ test of ``PyLifRefractoryModelFloat``.
 On hardware this neuron needs Loihi 2 microcode; Loihi2HwCfg falls back to
 this Python model when lava-loihi has no NeuroCore model for it.
 
+:class:`ProbedLIF` / :class:`ProbedLIFRefractoryBitAcc` (models
+``PyProbedLifModelBitAcc`` / ``PyProbedLifRefractoryModelBitAcc``) are the
+same neurons with one more OutPort that sends (spikes, u, v) after every step,
+used for populations whose u or v is probed (see "state probes" below).
+
 Only absolute imports here: Lava's ProcessModel discovery re-executes every
 module file in the directory of a Process's module under a bare name
 (``lava/magma/compiler/compiler_graphs.py``, ``_find_proc_models``).
@@ -42,6 +47,7 @@ from lava.proc.lif.models import AbstractPyLifModelFixed
 from lava.proc.lif.process import LIF, LIFRefractory
 
 __all__ = [
+    "STATE_ROWS",
     "LIFRefractoryBitAcc",
     "ProbedLIF",
     "ProbedLIFRefractoryBitAcc",
@@ -121,53 +127,52 @@ class PyLifRefractoryModelBitAcc(_AbstractPyLifRefractoryModelBitAcc):
 
 
 # ------------------------------------------------------------ state probes
-# Recording u/v with Lava's Monitor or sink.Read costs a whole extra phase per
-# time step: their RefPorts are read in POST_MGMT, and the runtime service then
-# sends that phase to *every* process. Here a probed population instead sends
-# its u and v through two extra OutPorts in the spiking phase, after Lava's own
-# update, to ordinary sink RingBuffers (no extra phase; measured about half the
-# wall time per step). The neuron arithmetic is inherited unchanged.
+# Recording u/v with Lava's Monitor, sink.Read or extractor.VarWire costs a
+# whole extra phase per time step: their RefPorts are read in POST_MGMT, and the
+# runtime service then sends that phase to *every* process. A probed population
+# instead sends (spikes, u, v) through one extra OutPort ``state_out`` in the
+# spiking phase, after Lava's own update, to one recorder (no extra phase, one
+# recorder instead of three). The neuron arithmetic is inherited unchanged.
+
+#: Rows of ``state_out``.
+STATE_ROWS = ("s", "u", "v")
 
 
 class ProbedLIF(LIF):
-    """Lava's ``LIF`` plus OutPorts ``u_out`` / ``v_out`` carrying ``u`` and ``v`` after each step."""
+    """Lava's ``LIF`` plus an OutPort ``state_out`` of shape ``(3,) + shape``: spikes, u, v after each step."""
 
     def __init__(self, **kwargs) -> None:  # noqa: ANN003 (LIF's keyword arguments)
         super().__init__(**kwargs)
-        self.u_out = OutPort(shape=self.u.shape)
-        self.v_out = OutPort(shape=self.v.shape)
+        self.state_out = OutPort(shape=(len(STATE_ROWS),) + self.u.shape)
 
 
 class ProbedLIFRefractoryBitAcc(LIFRefractoryBitAcc):
-    """:class:`LIFRefractoryBitAcc` plus OutPorts ``u_out`` / ``v_out``."""
+    """:class:`LIFRefractoryBitAcc` plus the OutPort ``state_out`` of :class:`ProbedLIF`."""
 
     def __init__(self, **kwargs) -> None:  # noqa: ANN003
         super().__init__(**kwargs)
-        self.u_out = OutPort(shape=self.u.shape)
-        self.v_out = OutPort(shape=self.v.shape)
+        self.state_out = OutPort(shape=(len(STATE_ROWS),) + self.u.shape)
 
 
 class _SendState:
-    """Send ``u`` and ``v`` after the step (unconnected ports send nothing)."""
+    """After the step, send (spikes, u, v) as int32 rows."""
 
-    u_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
-    v_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
+    state_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
 
     def run_spk(self) -> None:
         super().run_spk()  # type: ignore[misc]
-        self.u_out.send(self.u)  # type: ignore[attr-defined]
-        self.v_out.send(self.v)  # type: ignore[attr-defined]
+        self.state_out.send(np.stack((self.s_out_buff, self.u, self.v)).astype(np.int32))  # type: ignore[attr-defined]
 
 
 @implements(proc=ProbedLIF, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("bit_accurate_loihi", "fixed_pt")
 class PyProbedLifModelBitAcc(_SendState, _AbstractPyLifModelBitAcc):
-    """Lava's ``PyLifModelBitAcc`` arithmetic, then ``u``/``v`` sent out."""
+    """Lava's ``PyLifModelBitAcc`` arithmetic, then (spikes, u, v) sent out."""
 
 
 @implements(proc=ProbedLIFRefractoryBitAcc, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("bit_accurate_loihi", "fixed_pt")
 class PyProbedLifRefractoryModelBitAcc(_SendState, _AbstractPyLifRefractoryModelBitAcc):
-    """:class:`PyLifRefractoryModelBitAcc`, then ``u``/``v`` sent out."""
+    """:class:`PyLifRefractoryModelBitAcc`, then (spikes, u, v) sent out."""

@@ -1,0 +1,297 @@
+"""Emulator speed against Lava and Brian2 (Loihi-exact) on the same networks (issue #6).
+
+Runs random recurrent E/I LIF networks (``yuragi.backends.emulator.synthetic``:
+100, 1000, 10000 neurons, 10 % connectivity, Poisson drive, 1000 steps) on
+the emulator, the Lava backend and the Brian2 Loihi-exact backend, checks that
+their spikes are identical, and prints per-step times and speed-up ratios.
+Then, at one fixed network, sweeps the input rate to show that the
+emulator's cost follows the synaptic events (spikes x fan-out), not the
+number of synapses; measures batch throughput; and (``--large``) runs a
+100k-neuron / 10M-synapse network and reports its memory.
+
+    python benchmarks/emulator_speed.py               # full run (Lava at 10k neurons: see --lava-budget)
+    python benchmarks/emulator_speed.py --quick       # smoke run, about a minute
+    python benchmarks/emulator_speed.py --large       # also the 100k / 10M network
+
+Per-step times are steady-state: the emulator's is the best of ``--repeat``
+runs of a prepared network (the one-off flattening is reported as
+``prepare_s``); Lava's excludes process compilation and its first chunk
+(``ms_per_step_after_first_chunk``); Brian2's is its ``run_seconds``.
+A table is printed and everything is written as JSON (``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from yuragi.backends import emulator as em
+from yuragi.backends.emulator.synthetic import random_network
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "emulator_speed.json"
+
+
+def _backend(name: str) -> Any:
+    """The Lava / Brian2 backend module, or None with a printed note when it cannot be imported."""
+    try:
+        if name == "lava":
+            from yuragi.backends import lava as module
+        else:
+            from yuragi.backends import brian2 as module
+    except Exception as exc:  # not written yet, or its package is missing
+        print(f"note: {name} backend not importable ({type(exc).__name__}: {exc}); skipped")
+        return None
+    if not callable(getattr(module, "run", None)):
+        print(f"note: {name} backend has no run() yet; skipped")
+        return None
+    return module
+
+
+def _same_spikes(a: Any, b: Any, steps: int) -> bool:
+    for pop, ev in a.spikes.items():
+        if pop not in b.spikes:
+            return False
+        ra, rb = ev.raster(a.steps)[:steps], b.spikes[pop].raster(b.steps)[:steps]
+        if not np.array_equal(ra, rb):
+            return False
+    return True
+
+
+def _emulator_time(prog: Any, steps: int, repeat: int, engine: str) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        result = em.run(prog, steps, engine=engine)
+        best = min(best, result.meta["run_s"])
+    return best, result
+
+
+def network(n: int, rate_hz: float, seed: int = 1) -> Any:
+    """The benchmark network: ``n`` LIF neurons, 10 % connectivity, no refractory period (Lava's plain LIF)."""
+    return random_network(n, p=0.1, rate_hz=rate_hz, seed=seed, refractory=0)
+
+
+def speed_table(args: argparse.Namespace, lava: Any, brian2: Any) -> list[dict[str, Any]]:
+    rows = []
+    for n in args.sizes:
+        t0 = time.perf_counter()
+        compiled = network(n, args.rate)
+        make_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        prog = em.prepare(compiled)
+        prepare_s = time.perf_counter() - t0
+        row: dict[str, Any] = {"neurons": n, "synapses": prog.synapses, "steps": args.steps, "make_network_s": round(make_s, 3), "prepare_s": round(prepare_s, 3)}
+        run_s, res = _emulator_time(prog, args.steps, args.repeat, "auto")
+        row["emulator_engine"] = res.meta["engine"]
+        row["emulator_us_per_step"] = 1e6 * run_s / args.steps
+        lif_spikes = res.spikes["exc"].count + res.spikes["inh"].count
+        row["spikes_per_step"] = lif_spikes / args.steps
+        row["rate_hz"] = 1000.0 * lif_spikes / (n * args.steps * compiled.dt)
+        row["synaptic_ops_per_step"] = res.total("synaptic_ops") / args.steps
+        if em.HAVE_NUMBA and n <= args.numpy_max:
+            np_s, np_res = _emulator_time(prog, args.steps, 1, "numpy")
+            row["emulator_numpy_us_per_step"] = 1e6 * np_s / args.steps
+            row["numpy_exact"] = _same_spikes(res, np_res, args.steps)
+        for label, module in (("lava", lava), ("brian2", brian2)):
+            if module is None:
+                continue
+            steps = args.steps
+            if label == "lava" and args.lava_budget and n >= 5000 and not args.full:
+                steps = max(20, min(args.steps, args.lava_budget))
+            print(f"  {label}: {n} neurons, {steps} steps ...", flush=True)
+            t0 = time.perf_counter()
+            try:
+                other = module.run(compiled, steps)
+            except Exception as exc:
+                print(f"  {label} failed on {n} neurons: {type(exc).__name__}: {exc}")
+                row[f"{label}_error"] = f"{type(exc).__name__}: {exc}"
+                continue
+            wall = time.perf_counter() - t0
+            meta = other.meta
+            if label == "lava":
+                ms = meta.get("ms_per_step_after_first_chunk", meta.get("ms_per_step", 1e3 * wall / steps))
+            else:
+                ms = meta.get("ms_per_step", 1e3 * wall / steps)
+            row[f"{label}_steps"] = steps
+            row[f"{label}_wall_s"] = round(wall, 3)
+            row[f"{label}_us_per_step"] = 1e3 * ms
+            row[f"{label}_speedup"] = 1e3 * ms / row["emulator_us_per_step"]
+            row[f"{label}_exact"] = _same_spikes(res, other, steps)
+        rows.append(row)
+        _print_speed_rows([row], header=len(rows) == 1)
+    return rows
+
+
+def _print_speed_rows(rows: list[dict[str, Any]], header: bool) -> None:
+    if header:
+        print(f"{'neurons':>8} {'synapses':>10} {'spk/step':>9} {'emu us/step':>12} {'numpy':>9} {'lava us/step':>13} {'x lava':>8} {'brian2 us/step':>15} {'x brian2':>9} {'exact':>6}")
+    for r in rows:
+        exact = all(r.get(k, True) for k in ("lava_exact", "brian2_exact", "numpy_exact"))
+
+        def fmt(key: str, spec: str = "13.1f") -> str:
+            return format(r[key], spec) if key in r else format("-", spec.split(".")[0].rstrip("f") + "s")
+
+        print(
+            f"{r['neurons']:>8} {r['synapses']:>10} {r['spikes_per_step']:>9.1f} {r['emulator_us_per_step']:>12.2f} "
+            f"{fmt('emulator_numpy_us_per_step', '9.0f')} {fmt('lava_us_per_step')} {fmt('lava_speedup', '8.0f')} "
+            f"{fmt('brian2_us_per_step', '15.1f')} {fmt('brian2_speedup', '9.1f')} {str(exact):>6}",
+            flush=True,
+        )
+
+
+def activity_sweep(args: argparse.Namespace) -> dict[str, Any]:
+    """One fixed network, input rate varied: time per step against synaptic events per step."""
+    n = args.sweep_size
+    compiled0 = network(n, 0.0)
+    prog0 = em.prepare(compiled0)
+    points = []
+    print(f"\nactivity sweep: {n} neurons, {prog0.synapses} synapses, {args.steps} steps (only the input rate changes)")
+    print(f"{'input Hz':>9} {'LIF Hz':>8} {'spk/step':>9} {'synops/step':>12} {'us/step':>9}")
+    for rate in args.sweep_rates:
+        compiled = network(n, rate)  # same seed: same synapses, only the Poisson rate differs
+        prog = em.prepare(compiled)
+        run_s, res = _emulator_time(prog, args.steps, args.repeat, "auto")
+        lif = res.spikes["exc"].count + res.spikes["inh"].count
+        pt = {
+            "input_rate_hz": rate,
+            "lif_rate_hz": 1000.0 * lif / (n * args.steps),
+            "spikes_per_step": (lif + res.spikes["stim"].count) / args.steps,
+            "synaptic_ops_per_step": res.total("synaptic_ops") / args.steps,
+            "us_per_step": 1e6 * run_s / args.steps,
+        }
+        points.append(pt)
+        print(f"{rate:>9.1f} {pt['lif_rate_hz']:>8.2f} {pt['spikes_per_step']:>9.1f} {pt['synaptic_ops_per_step']:>12.0f} {pt['us_per_step']:>9.2f}", flush=True)
+    x = np.array([p["synaptic_ops_per_step"] for p in points])
+    y = np.array([p["us_per_step"] for p in points])
+    out: dict[str, Any] = {"neurons": n, "synapses": prog0.synapses, "points": points}
+    if len(points) >= 2 and np.ptp(x) > 0:
+        slope, intercept = np.polyfit(x, y, 1)
+        pred = slope * x + intercept
+        r2 = 1.0 - float(((y - pred) ** 2).sum()) / max(float(((y - y.mean()) ** 2).sum()), 1e-30)
+        out.update({"ns_per_synaptic_op": 1e3 * slope, "us_per_step_at_zero_activity": intercept, "r2": r2})
+        all_synapses_ns = 1e3 * slope * prog0.synapses
+        print(
+            f"fit: us/step = {intercept:.1f} + {1e3 * slope:.2f} ns x synaptic events (R^2 = {r2:.3f}); "
+            f"a step that touched all {prog0.synapses} synapses would cost {all_synapses_ns / 1e3:.0f} us, "
+            f"the silent network costs {y[0]:.1f} us"
+        )
+    return out
+
+
+def batch_throughput(args: argparse.Namespace) -> dict[str, Any]:
+    """Data-set inference: run_batch against one run() per sample."""
+    from yuragi.compiler.compiled import CompiledPopulation
+    from yuragi.ir.neurons import ExternalInput
+    import dataclasses
+
+    n, samples, steps = args.batch_size, args.batch_samples, args.batch_steps
+    base = network(n, 0.0)
+    pops = tuple(CompiledPopulation(name=p.name, kind="ExternalInput", size=p.size, source=ExternalInput()) if p.is_input else p for p in base.populations)
+    compiled = dataclasses.replace(base, populations=pops)
+    prog = em.prepare(compiled)
+    rng = np.random.default_rng(0)
+    data = rng.random((samples, steps, pops[0].size)) < 0.02
+    t0 = time.perf_counter()
+    for s in range(samples):
+        em.run(prog, steps, inputs={"stim": data[s]})
+    single = time.perf_counter() - t0
+    out = {"neurons": n, "samples": samples, "steps": steps, "sequential_samples_per_s": samples / single}
+    for engine in ("auto", "numpy") if em.HAVE_NUMBA else ("numpy",):
+        t0 = time.perf_counter()
+        res = em.run_batch(prog, steps, {"stim": data}, engine=engine)
+        wall = time.perf_counter() - t0
+        out[f"batch_{res.meta['engine']}_samples_per_s"] = samples / wall
+    print(f"\nbatch inference: {n} neurons, {samples} samples x {steps} steps: " + ", ".join(f"{k} {v:.1f}" for k, v in out.items() if k.endswith("per_s")))
+    return out
+
+
+def large(args: argparse.Namespace) -> dict[str, Any]:
+    """100k neurons, 10M synapses: build, prepare, run; peak memory of this process."""
+    n, steps = 100_000, min(args.steps, 200)
+    t0 = time.perf_counter()
+    compiled = random_network(n, p=1e-3, rate_hz=args.rate, seed=1)
+    make_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    prog = em.prepare(compiled)
+    prepare_s = time.perf_counter() - t0
+    run_s, res = _emulator_time(prog, steps, 1, "auto")
+    out = {
+        "neurons": n, "synapses": prog.synapses, "steps": steps, "make_network_s": make_s, "prepare_s": prepare_s,
+        "program_mb": prog.nbytes() / 2**20, "us_per_step": 1e6 * run_s / steps,
+        "spikes_per_step": (res.spikes["exc"].count + res.spikes["inh"].count) / steps,
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+    }
+    print(f"\nlarge: {n} neurons, {prog.synapses} synapses: prepare {prepare_s:.1f} s, program {out['program_mb']:.0f} MiB, "
+          f"{out['us_per_step']:.0f} us/step at {out['spikes_per_step']:.0f} spikes/step, peak RSS {out['peak_rss_gb']:.2f} GiB")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: 100 and 1000 neurons, 200 steps, short sweep")
+    ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON})")
+    ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=None, help="network sizes (default 100,1000,10000)")
+    ap.add_argument("--steps", type=int, default=None, help="steps per run (default 1000)")
+    ap.add_argument("--rate", type=float, default=30.0, help="Poisson input rate of the speed table, Hz")
+    ap.add_argument("--repeat", type=int, default=3, help="emulator runs per point (best is kept)")
+    ap.add_argument("--lava-budget", type=int, default=100, help="steps Lava runs at >= 5000 neurons unless --full (Lava needs ~0.5 s/step there)")
+    ap.add_argument("--full", action="store_true", help="run Lava for all steps at every size")
+    ap.add_argument("--no-lava", action="store_true")
+    ap.add_argument("--no-brian2", action="store_true")
+    ap.add_argument("--numpy-max", type=int, default=1000, help="also time the numpy engine up to this size")
+    ap.add_argument("--sweep-size", type=int, default=None, help="network of the activity sweep (default 10000)")
+    ap.add_argument("--large", action="store_true", help="also run the 100k-neuron / 10M-synapse network")
+    args = ap.parse_args(argv)
+    args.sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])
+    args.steps = args.steps or (200 if args.quick else 1000)
+    args.sweep_size = args.sweep_size or (1000 if args.quick else 10000)
+    args.sweep_rates = [0.0, 10.0, 40.0] if args.quick else [0.0, 5.0, 10.0, 20.0, 30.0, 40.0, 60.0]
+    args.batch_size, args.batch_samples, args.batch_steps = (200, 16, 100) if args.quick else (1000, 64, 300)
+    if args.quick:
+        args.repeat = min(args.repeat, 2)
+
+    lava = None if args.no_lava else _backend("lava")
+    brian2 = None if args.no_brian2 else _backend("brian2")
+    # compile the numba kernel (or load it from its cache) before timing anything
+    t0 = time.perf_counter()
+    em.run(network(50, 20.0), 5)
+    warmup = time.perf_counter() - t0
+    print(f"emulator engine: {em.default_engine()} (numba {'installed' if em.HAVE_NUMBA else 'not installed'}; first call {warmup:.1f} s)")
+    print(f"\nspeed: {args.steps} steps, input {args.rate} Hz, 10 % connectivity")
+    results: dict[str, Any] = {
+        "benchmark": "emulator_speed",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                    "load_avg": os.getloadavg(), "numpy": np.__version__},
+        "engine": em.default_engine(),
+        "numba": __import__("numba").__version__ if em.HAVE_NUMBA else None,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "speed": speed_table(args, lava, brian2),
+    }
+    results["activity_sweep"] = activity_sweep(args)
+    results["batch"] = batch_throughput(args)
+    if args.large:
+        results["large"] = large(args)
+    print("\nspeed-ups (emulator vs): " + "; ".join(
+        f"{r['neurons']} neurons: " + ", ".join(f"{k.split('_')[0]} {r[k]:.0f}x" for k in ("lava_speedup", "brian2_speedup") if k in r)
+        for r in results["speed"]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2, default=float))
+    print(f"wrote {args.json}")
+    inexact = [r["neurons"] for r in results["speed"] if not all(r.get(k, True) for k in ("lava_exact", "brian2_exact", "numpy_exact"))]
+    if inexact:
+        print(f"ERROR: spikes differ between backends at sizes {inexact}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
