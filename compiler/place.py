@@ -75,6 +75,9 @@ _TILE_LEVELS = 3
 # block graphs (random connectivity: every block talks to every block) stay fast;
 # cuts are always measured on the full graph.
 _KL_EDGES_PER_NODE = 12
+# Above this many logical cores a split runs fewer sweeps and one candidate size.
+_KL_LARGE = 1000
+_KL_MAX_ITER_LARGE = 3
 
 
 def _strongest_edges(sub: sp.coo_matrix, k: int) -> sp.coo_matrix:
@@ -474,6 +477,8 @@ class _Bisector:
         lo, hi = max(0, n - cap_r), min(n, cap_l)
         candidates = sorted({hi, min(hi, max(lo, round(n * cap_l / (cap_l + cap_r))))})
         max_iter = _KL_MAX_ITER if across_chips else _KL_MAX_ITER_TILES
+        if n > _KL_LARGE:
+            candidates, max_iter = [hi], min(max_iter, _KL_MAX_ITER_LARGE)
         best = None
         for n_left in candidates:
             a, b = self.kl(nodes, n_left, max_iter)

@@ -292,10 +292,10 @@ def test_per_synapse_delays_dense_and_sparse():
             expect[d[i, j]:, i] += w[i, j] * raster[: steps - d[i, j], j]
     assert (result.probes["post.u"] == expect << 6).all()
     assert spikes["post2"].sum() > 50
-    # the same delays through DelaySparse (sparse projections), 100 steps
-    sparse_prog = dataclasses.replace(prog, projections=tuple(dataclasses.replace(p, dense=False) for p in prog.projections))
+    # the same delays 1..12 through DelaySparse (projection "dd" made sparse), 100 steps
+    sparse_prog = dataclasses.replace(prog, projections=tuple(dataclasses.replace(p, dense=p.name != "dd") for p in prog.projections))
     result = lava_backend.run(sparse_prog, 100)
-    assert set(result.meta["synapse_processes"].values()) == {"DelaySparse"}
+    assert result.meta["synapse_processes"] == {"dd": "DelaySparse", "ds": "DelayDense", "fb": "DelayDense"}
     assert_matches_reference(result, sparse_prog, 100)
     assert (result.probes["post.u"] == expect[:100] << 6).all()
 
@@ -316,7 +316,7 @@ def test_refractory_periods_and_disconnected_parts():
                         [projection("in->driven", "in", "driven", np.diag([127, 90, 60]), sign_mode=SIGN_EXCITATORY)],
                         probes=state_probes("r3", "driven"))
     result = lava_backend.run(prog, steps)
-    assert result.meta["lava_processes"] == 10  # 3 LIF + 3 sinks + source + Dense + 2 bridges
+    assert result.meta["lava_processes"] == 10  # 3 LIF + 3 recorders + source + Dense + 2 bridges
     spikes, traces = assert_matches_reference(result, prog, steps)
     # the refractory period shows: no two spikes closer than R + 1 steps, v held at 0 in between
     for name, r in (("r1", 1), ("r3", 3), ("driven", 7)):

@@ -19,7 +19,8 @@ from rich.table import Table
 from . import __version__
 from .errors import YuragiError
 
-console = Console()
+# Piped output (make demo, CI logs) gets 120 columns rather than rich's default 80.
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 

@@ -131,7 +131,8 @@ def coincidence_factor(train_a: np.ndarray, train_b: np.ndarray, window: int, ra
     coincidence is a spike of ``b`` within ``window`` steps of one of ``a``
     (each spike of ``b`` used once), ``⟨N_coinc⟩ = 2 ν Δ N_a`` is the chance
     level for a Poisson train of ``b``'s rate ``ν`` (per step), Δ = window.
-    Γ = 1 for identical trains, ≈ 0 for unrelated ones.
+    Γ = 1 for identical trains, ≈ 0 for unrelated ones; NaN when ``2 ν Δ >= 1``
+    (a train so dense that chance alone explains every coincidence).
     """
     a, b = np.sort(np.asarray(train_a)), np.sort(np.asarray(train_b))
     if a.size == 0 and b.size == 0:
@@ -147,8 +148,10 @@ def coincidence_factor(train_a: np.ndarray, train_b: np.ndarray, window: int, ra
             used[lo + free[0]] = True
             coinc += 1
     nu = b.size / rate_steps if rate_steps else 0.0
+    if 2 * nu * window >= 1.0:
+        return float("nan")  # so dense a train that every spike coincides by chance: undefined
     expected = 2 * nu * window * a.size
-    norm = 0.5 * (a.size + b.size) * max(1e-12, 1 - 2 * nu * window)
+    norm = 0.5 * (a.size + b.size) * (1 - 2 * nu * window)
     return float((coinc - expected) / norm)
 
 
@@ -220,11 +223,12 @@ def compare_statistical(reference: RunResult, test: RunResult, rate_tolerance: f
             coincidence_factor(ev_r.steps[ev_r.neurons == i], ev_t.steps[ev_t.neurons == i], window_steps, reference.steps)
             for i in range(ev_r.size)
         ]
-        gamma = float(np.mean(gammas)) if gammas else 1.0
+        defined = [g for g in gammas if not np.isnan(g)]
+        gamma = float(np.mean(defined)) if defined else float("nan")
         stats.append(PopulationStats(name, ra, ta, err, gamma))
         if err > rate_tolerance:
             failures.append(f"population '{name}': rate {ta:.2f} Hz vs reference {ra:.2f} Hz, error {err:.3f} > tolerance {rate_tolerance}")
-        if gamma < coincidence_min:
+        if not np.isnan(gamma) and gamma < coincidence_min:  # NaN (undefined) is reported, not judged
             failures.append(f"population '{name}': coincidence factor {gamma:.3f} < {coincidence_min}")
     stats.sort(key=lambda s: -s.rate_error)
     return StatisticalVerdict(not failures, rate_tolerance, coincidence_min, window_steps, tuple(stats), tuple(failures))

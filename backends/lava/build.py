@@ -270,7 +270,7 @@ class LavaGraph:
     chunk: int
     neurons: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, Any] = field(default_factory=dict)
-    #: population -> (sink RingBuffer, what its rows hold: ("s",) or ("s", "u", "v"))
+    #: population -> (its Extractor, what each recorded vector holds: ("s",) or ("s", "u", "v"))
     recorders: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
     synapses: dict[str, list[Any]] = field(default_factory=dict)
     synapse_kinds: dict[str, str] = field(default_factory=dict)
@@ -326,7 +326,7 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
     rasters : dict of str to numpy.ndarray
         ``(steps, size)`` boolean raster of every input population.
     chunk : int
-        Steps per ``run`` call: the length of every source / sink / reader ring buffer.
+        Steps per Lava ``run`` call: the length of every recorder's pipe.
     """
     from lava.proc.dense.process import Dense
     from lava.proc.io.extractor import Extractor, PyLoihiExtractorModel
