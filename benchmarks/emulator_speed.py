@@ -11,7 +11,7 @@ number of synapses; measures batch throughput; and (``--large``) runs a
 
     python benchmarks/emulator_speed.py               # full run (Lava at 10k neurons: see --lava-budget)
     python benchmarks/emulator_speed.py --quick       # smoke run, about a minute
-    python benchmarks/emulator_speed.py --large       # also the 100k / 10M network
+    python benchmarks/emulator_speed.py --no-lava     # emulator and Brian2 only
 
 Per-step times are steady-state: the emulator's is the best of ``--repeat``
 runs of a prepared network (the one-off flattening is reported as
@@ -274,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-brian2", action="store_true")
     ap.add_argument("--numpy-max", type=int, default=1000, help="also time the numpy engine up to this size")
     ap.add_argument("--sweep-size", type=int, default=None, help="network of the activity sweep (default 10000)")
-    ap.add_argument("--large", action="store_true", help="also run the 100k-neuron / 10M-synapse network")
+    ap.add_argument("--large", action="store_true", help="also run the 100k-neuron / 10M-synapse network (default in full runs)")
+    ap.add_argument("--no-large", action="store_true", help="skip the 100k-neuron network")
     args = ap.parse_args(argv)
     args.sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])
     args.steps = args.steps or (200 if args.quick else 1000)
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     results["activity_sweep"] = activity_sweep(args)
     results["batch"] = batch_throughput(args)
-    if args.large:
+    if (args.large or not args.quick) and not args.no_large:
         results["large"] = large(args)
     print("\nspeed-ups (emulator vs): " + "; ".join(
         f"{r['neurons']} neurons: " + ", ".join(f"{k.split('_')[0]} {r[k]:.0f}x" for k in ("lava_speedup", "brian2_speedup") if k in r)

@@ -32,9 +32,11 @@ Resource accounting (per core; all numbers from the profile)
       synaptic tag (``d``, ``t``) the plasticity program updates or reads;
     * index (sparse projections only, nengo-loihi ``compression = 0``): the
       compartment index inside the block, ``ceil(log2(block size))`` bits
-      rounded up to ``INDEX_BITS_MAP = [0, 6, 7, ..., 12]`` (one width per
-      population, the width of its largest block), at most
-      ``core.synapse_index_bits_max``. Dense projections (nengo-loihi
+      rounded up to ``INDEX_BITS_MAP = [0, 6, 7, ..., 12]`` (nengo-loihi
+      ``Synapse.idx_bits``), at most ``core.synapse_index_bits_max``. We use
+      one width per population (one synapse format across its blocks), chosen
+      for the fewest blocks (see ``_cut_population``); no block of it exceeds
+      ``2**width`` neurons. Dense projections (nengo-loihi
       ``compression = 3``) store no index but store *every* entry: each of the
       ``n_pre`` axons holds one weight per neuron of the block, zeros included.
 ``input_axons``
@@ -49,9 +51,12 @@ Resource accounting (per core; all numbers from the profile)
     cores) needs two fan-out entries (nengo-loihi ``Axon``); ``core.output_axons``.
     This depends on how the *target* populations are cut, so populations are
     cut in reverse topological order of the population graph (targets first,
-    exact); inside a cycle (recurrent projections) the cut is iterated to a
-    fixed point and, if that does not settle, violating blocks are split
-    further until none is left (only cuts are added, so it terminates).
+    exact); inside a cycle (recurrent projections) the cut is iterated with
+    the costs of the previous cut until they fit (after 5 rounds with costs
+    that never decrease, so blocks only get more numerous), and if that does
+    not settle within 25 rounds violating blocks are split further until none
+    is left (only cuts are added, so it terminates). When a population's own
+    output axons bind, this can over-split (more blocks than needed).
 ``delay_slots``
     The dendritic accumulators hold ``core.compartments *
     bits.delay_slots_full_core`` (1024 x 8) slots: "at least 8 delay units with
@@ -78,18 +83,33 @@ the greedy cut uses the fewest blocks per population. Blocks of different
 populations that fit together (first-fit decreasing on the largest usage
 fraction) then share a core.
 
-The lower bound ``lower_bound_cores`` is ``max_r ceil(total_r / limit_r)``
-over the additive resources, with totals that no partition can go below:
-compartments and delay slots as used; synapse bits with each axon's synapses
-in the fewest possible groups (``ceil(n / 64)`` headers, total rounded up to
-a word) at the synapse formats chosen; one input axon per (projection,
-presynaptic neuron) used; one output axon per (neuron, projection) used.
+Lower bound
+-----------
+``lower_bound_cores = max_r ceil(total_r / limit_r)`` over the additive
+resources, with totals no valid partition can go below:
+
+* compartments and delay slots: as used;
+* first, an upper bound ``M`` on the size of *any* block of each population
+  (its own limits only, index width 0; see ``_max_block_bound``). An axon
+  whose targets cannot be covered by fewer than ``c`` runs of ``M``
+  consecutive neurons (greedy interval cover, exact for 256 runs, then a gap
+  count) lands in at least ``c`` blocks; dense projections in at least
+  ``ceil(size / M)``;
+* input axons: ``c`` per axon (x slots); output axons: ``c`` per (neuron,
+  projection);
+* synapse bits: per axon, ``max(c, ceil(n / 64))`` group headers and ``n``
+  synapses at the narrowest possible index width (6 bits, the smallest
+  nonzero width; a one-neuron block stores none but then pays a whole word
+  per synapse anyway), rounded up to a word, and at least one word per block.
+
+It is loose where blocks are small and their index width matters, or where
+random connectivity spreads each axon over many blocks (the interval cover
+assumes the best alignment of blocks); see ``benchmarks/compile_scaling.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
@@ -351,7 +371,8 @@ class _FanIn:
             lp = np.full(total, -1, dtype=it)
             lp[1:] = np.where(same[1:], p2[:-1], -1)
             last[order] = lp
-            del lp, k2, p2, same, order
+            del lp, k2, p2, same
+            self._kp_order: np.ndarray | None = order  # (key, post) order, reused once by cover_counts
             self.key_count = np.bincount(key, minlength=self.n_keys).astype(np.int64)
         else:
             post = np.zeros(0, dtype=it)
@@ -360,6 +381,7 @@ class _FanIn:
             rank = np.zeros(0, dtype=it)
             last = np.zeros(0, dtype=it)
             self.key_count = np.zeros(self.n_keys, dtype=np.int64)
+            self._kp_order = None
         self.post, self.key, self.pid, self.rank, self.last = post, key, pid, rank, last
         self.ptr = np.searchsorted(post, np.arange(size + 1), side="left").astype(np.int64)
         self._scratch = np.zeros(max(self.n_keys, 1), dtype=np.int64)
@@ -368,9 +390,7 @@ class _FanIn:
         self.has_duplicates = np.zeros(self.n_keys, dtype=bool)  # set by cover_counts
         self.uniform_slots = bool(len(self.slots) == 0 or np.all(self.slots == self.slots[0]))
         self.dense_slots = int(sum(p.n_pre * f.axon_slots for _, p, f in self.dense))
-        fmt_keys = sorted({f.key for f in self.formats})
-        self.format_id = {k: i for i, k in enumerate(fmt_keys)}
-        self.n_formats = len(fmt_keys)
+        self.n_formats = len({f.key for f in self.formats})
 
     # -- helpers used by the greedy cut and by the placement traffic model
 
@@ -419,7 +439,8 @@ class _FanIn:
         out = np.zeros(self.n_keys, dtype=np.int64)
         if self.nnz == 0:
             return out
-        order = _stable_order(self.key, self.n_keys)
+        order = self._kp_order if self._kp_order is not None else _stable_order(self.key, self.n_keys)
+        self._kp_order = None  # free it
         k = self.key[order].astype(np.int64)
         p = self.post[order].astype(np.int64)
         del order
@@ -664,9 +685,6 @@ class _Cut:
 
     def block_start_of(self, size: int) -> np.ndarray:
         return np.repeat(self.starts, self.stops - self.starts)
-
-    def block_id_of(self, size: int) -> np.ndarray:
-        return np.repeat(np.arange(len(self.starts), dtype=np.int64), self.stops - self.starts)
 
     @property
     def n_blocks(self) -> int:

@@ -37,9 +37,14 @@ split to match with Kernighan-Lin bisection (``networkx
 kernighan_lin_bisection``, Kernighan & Lin 1970) of the block graph started
 from the sequential order, trying both "fill the first half" and the
 proportional split and keeping the smaller cut. Cores that fit in the first
-half all go there (zero cut, compact). The result is compared with the naive
-sequential placement by the estimated routing energy (profile ``energy.*``)
-and the better one is kept, so ``placed / naive <= 1`` always.
+half all go there (zero cut, compact). To stay fast on dense block graphs
+(random connectivity: every block talks to every block), Kernighan-Lin sees
+each node's 12 heaviest edges (cuts are measured on the full graph), runs 6
+sweeps between chips, 2 between tiles and 3 on splits of more than 1000
+cores, and inside a chip bisects 3 levels deep (to eighths of the mesh),
+then fills cores in order. The result is compared with the naive sequential
+placement by the estimated routing energy (profile ``energy.*``) and the
+better one is kept, so ``placed / naive <= 1`` always.
 """
 
 from __future__ import annotations

@@ -230,7 +230,7 @@ class NumpyEngine:
         self.ring = np.zeros(prog.n_slots * S * n, dtype=np.int64)  # (slot, sample, neuron)
         self.C = C = max(prog.n_cores, 1)
         self.core_flat = (np.arange(S)[:, None] * C + prog.core_of[None, :n]).ravel()
-        self.npc = np.broadcast_to(np.bincount(prog.core_of[:n], minlength=C) if n else np.zeros(C, np.int64), (S, C))
+        self.npc = np.broadcast_to(prog.neurons_per_core if prog.n_cores else np.zeros(C, np.int64), (S, C))
 
     def step(self, t: int, inputs: np.ndarray | None, counters: np.ndarray, probe_rows: dict) -> tuple[np.ndarray, np.ndarray]:
         """Advance one step. ``inputs``: ``(S, n_inputs)`` bool row of the sources; ``counters``:

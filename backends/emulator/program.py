@@ -158,6 +158,8 @@ def _check(compiled: Any) -> None:
             raise BackendError(f"projection '{proj.name}': unknown population '{proj.pre if proj.pre not in names else proj.post}'")
         if compiled.population(proj.post).is_input:
             raise BackendError(f"projection '{proj.name}': its target '{proj.post}' is a spike source")
+        if proj.n_pre != compiled.population(proj.pre).size or proj.n_post != compiled.population(proj.post).size:
+            raise BackendError(f"projection '{proj.name}': n_pre x n_post = {proj.n_pre} x {proj.n_post} does not match populations '{proj.pre}' and '{proj.post}'")
         if proj.release_prob < 1.0:
             raise BackendError(f"projection '{proj.name}': stochastic release (release_prob={proj.release_prob}) is not supported by the emulator yet")
         if proj.plasticity is not None:
@@ -286,11 +288,12 @@ def prepare(compiled: Any) -> Program:
         if not pres:
             return (np.zeros(n_total + 1, dtype=np.int64),) + tuple(np.zeros(0, dtype=np.int64) for _ in cols)
         pre = np.concatenate(pres)
-        data = [np.concatenate(c).astype(np.int64) for c in cols]
-        order = np.lexsort((data[0], pre))  # by pre, then ring offset (delay, post)
+        off = np.concatenate(cols[0])
+        # by pre, then ring offset (delay, post): one int64 key (< n_total * n_slots * n_lif < 2**63)
+        order = np.argsort(pre * (n_slots * max(n_lif, 1)) + off)
         indptr = np.zeros(n_total + 1, dtype=np.int64)
         np.cumsum(np.bincount(pre, minlength=n_total), out=indptr[1:])
-        return (indptr,) + tuple(np.ascontiguousarray(d[order]) for d in data)
+        return (indptr, off[order]) + tuple(np.concatenate(c)[order] for c in cols[1:])
 
     indptr, syn_off, syn_w = csr(fast_pre, fast_off, fast_w)
     if n_slots * n_lif >= 2**31:
