@@ -234,13 +234,14 @@ def scaling(sizes: list[int], profile: str, repeat: int) -> tuple[list[dict[str,
             del net, best
     fits: dict[str, Any] = {}
     for kind in ("sparse", "dense"):
-        pts = [r for r in rows if r["family"] == kind]
-        x = np.log10([r["synapses"] for r in pts])
         fits[kind] = {}
-        for stage in ("total_s", "quantize_s", "partition_s", "place_s"):
-            y = np.log10([max(r[stage], 1e-4) for r in pts])
-            slope, _ = np.polyfit(x, y, 1) if len(pts) >= 2 else (float("nan"), 0.0)
-            fits[kind][stage] = round(float(slope), 3)
+        for label, lo in (("", 0), ("_from_1e5", 10**5)):
+            pts = [r for r in rows if r["family"] == kind and r["target_synapses"] >= lo]
+            x = np.log10([r["synapses"] for r in pts])
+            for stage in ("total_s", "quantize_s", "partition_s", "place_s"):
+                y = np.log10([max(r[stage], 1e-4) for r in pts])
+                slope = float(np.polyfit(x, y, 1)[0]) if len(pts) >= 2 else float("nan")
+                fits[kind][stage + label] = round(slope, 3)
     return rows, fits
 
 
@@ -274,10 +275,11 @@ def print_tables(rows: list[dict[str, Any]], fits: dict[str, Any], suite: list[d
               f" {r['place_s']:>8.3f} {r['total_s']:>8.3f} {r['cores']:>6} {r['lower_bound_cores']:>6}"
               f" {r['cores_over_bound']:>6.3f}")
     print()
-    print("Fitted log-log exponent of time vs synapses (1 = linear)")
+    print("Fitted log-log exponent of time vs synapses (1 = linear): all sizes | from 10^5 on")
     for kind, f in fits.items():
-        print(f"  {kind:<7} total {f['total_s']:.2f}  quantize {f['quantize_s']:.2f}  partition {f['partition_s']:.2f}"
-              f"  place {f['place_s']:.2f}")
+        print(f"  {kind:<7} " + "  ".join(
+            f"{stage} {f[stage + '_s']:.2f} | {f[stage + '_s_from_1e5']:.2f}"
+            for stage in ("total", "quantize", "partition", "place")))
     if not suite:
         return
     print()

@@ -65,5 +65,6 @@ def compile_network(
     placed = place(part, q.projections, prof, rates=dict(rates_hz) if rates_hz else None, method=placement, dt=net.dt, seed=net.seed)
     seconds["place"] = time.perf_counter() - t0
     compiled = CompiledNetwork(net.name, prof.name, net.dt, net.seed, q.populations, q.projections, placed.blocks, net.probes, features)
-    report = CompileReport(net.name, prof.name, part, placed, q.report, features, seconds)
+    # the partition's private fan-in index served `place`; drop it so the report stays small
+    report = CompileReport(net.name, prof.name, part.without_index(), placed, q.report, features, seconds)
     return compiled, report

@@ -105,3 +105,23 @@ def test_real_entry_point_exit_codes(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     debug = subprocess.run([YURAGI, "--debug", "validate", str(junk)], capture_output=True, text=True, env=env)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_run_and_verify_commands(tmp_path, capsys):
+    out, png = tmp_path / "r.npz", tmp_path / "r.png"
+    code, stdout, err = run(capsys, "run", "chain", "--steps", "200", "-o", str(out), "--plot", str(png), "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["backend"] == "emulator" and summary["counters"]["synaptic_ops"] > 0
+    from yuragi.backends import RunResult
+
+    loaded = RunResult.load(out)
+    assert loaded.steps == 200 and loaded.spikes["stim"].count > 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    code, stdout, err = run(capsys, "verify", "chain", "--backend", "emulator", "--against", "brian2", "--steps", "200", "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["exact"]["equal"] is True
+    code, _, err = run(capsys, "verify", "chain", "--backend", "lava", "--against", "lava")
+    assert code == 2 and "must differ" in err
+    code, _, err = run(capsys, "run", "chain", "--input", "stim=nofile.npy")
+    assert code == 2 and "--input stim=nofile.npy: cannot read" in err

@@ -150,7 +150,7 @@ def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.n
             t, t1, n, prog.n_slots,
             prog.seg_start, prog.seg_core, prog.seg_ukeep, prog.seg_vkeep, prog.seg_vth, prog.seg_refr, prog.bias2,
             uv, refr_end, ring,
-            prog.indptr, prog.syn_off, prog.syn_w,
+            prog.grp_ptr, prog.g_lo, prog.g_hi, prog.g_delay, prog.syn_post, prog.syn_w,
             prog.s_indptr, prog.s_off, prog.s_toff, prog.s_w, prog.s_shift, scratch, touched,
             in_indptr, in_ids,
             prog.core_of, prog.dc_indptr, prog.dc_core, prog.dc_syn, prog.msgs,

@@ -53,7 +53,7 @@ _V_LO, _V_HI = -MAX_UV + 1, MAX_UV - 1
 def _run_chunk(t0, t1, n_lif, n_slots,
                seg_start, seg_core, seg_ukeep, seg_vkeep, seg_vth, seg_refr, bias2,
                uv, refr_end, ring,
-               indptr, syn_off, syn_w,
+               grp_ptr, g_lo, g_hi, g_delay, syn_post, syn_w,
                s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched,
                in_indptr, in_ids,
                core_of, dc_indptr, dc_core, dc_syn, msgs,
@@ -68,7 +68,7 @@ def _run_chunk(t0, t1, n_lif, n_slots,
     constants (``seg_*``); counters are added once per segment. State:
     ``uv = (u << 32) | (v & 0xFFFFFFFF)`` (int64; u and v are int32 in Lava),
     ``refr_end`` int32 (last spike + refractory), ``bias2 = 2 * bias + (bias_mant != 0)``;
-    ``ring`` int64; synapse offsets and weights int32 (each event adds
+    ``ring`` int64; synapse targets and weights as narrow as they fit (each event adds
     ``(w << CNT_BITS) + 1``).
 
     Stops early (before a step) when ``record`` and the event buffer could
@@ -76,12 +76,13 @@ def _run_chunk(t0, t1, n_lif, n_slots,
     """
     ring_size = n_slots * n_lif
     cap = ev_t.shape[0]
-    n_total = indptr.shape[0] - 1
+    n_total = grp_ptr.shape[0] - 1
     for t in range(t0, t1):
         if record and n_ev + n_total > cap:
             return t, n_ev
         row = t - row0 if per_step else 0
-        base = (t % n_slots) * n_lif
+        t_slot = t % n_slots
+        base = t_slot * n_lif
         nsp = 0
         # ---- neuron update (docs/backends.md steps 2-4), one segment at a time. Branch-free
         # and over four arrays only (ring, uv, refr_end, bias2) so that LLVM vectorises it.
@@ -140,11 +141,13 @@ def _run_chunk(t0, t1, n_lif, n_slots,
         nt = 0
         for k in range(nsp):
             n = spk[k]
-            for e in range(indptr[n], indptr[n + 1]):
-                idx = base + syn_off[e]
-                if idx >= ring_size:
-                    idx -= ring_size
-                ring[idx] += (np.int64(syn_w[e]) << CNT_BITS) + 1
+            for gi in range(grp_ptr[n], grp_ptr[n + 1]):
+                slot = t_slot + g_delay[gi]
+                if slot >= n_slots:
+                    slot -= n_slots
+                r = ring[slot * n_lif:(slot + 1) * n_lif]
+                for e in range(g_lo[gi], g_hi[gi]):
+                    r[syn_post[e]] += (np.int64(syn_w[e]) << CNT_BITS) + 1
             for e in range(s_indptr[n], s_indptr[n + 1]):
                 ti = s_toff[e]
                 if scratch[ti] == 0:
@@ -279,9 +282,8 @@ class NumpyEngine:
         prog, S, n, D = self.prog, self.S, self.prog.n_lif, self.prog.n_slots
         e, which = _expand(prog.indptr, n_all)
         if e.size:
-            off = prog.syn_off[e]
-            d, post = np.divmod(off.astype(np.int64), n)
-            flat = ((slot + d) % D) * (S * n) + s_all[which] * n + post
+            d = prog.syn_delay[e].astype(np.int64)
+            flat = ((slot + d) % D) * (S * n) + s_all[which] * n + prog.syn_post[e]
             np.add.at(self.ring, flat, (prog.syn_w[e].astype(np.int64) << CNT_BITS) + 1)
         e, which = _expand(prog.s_indptr, n_all)
         if e.size:

@@ -3,8 +3,9 @@
 :func:`prepare` checks that every element is supported, then lays all neurons
 on one global index (LIF neurons first, in population order, then the spike
 sources) and stores the synapses **by presynaptic neuron** (CSR), each with
-its flat offset ``delay * n_lif + post`` into the ring buffer of future
-synaptic input. Per step the kernels visit only the synapses of the neurons
+its target in the ring buffer of future synaptic input (one slot of
+``n_lif`` cells per step of delay); the synapses of one neuron are grouped by
+delay, so the kernel locates the ring slot once per (spike, delay). Per step the kernels visit only the synapses of the neurons
 that spiked, so the cost grows with spikes x fan-out, not with synapse count.
 
 Integer conventions (see docs/backends.md and Lava's ``PyDenseModelBitAcc``):
@@ -106,11 +107,17 @@ class Program:
     v_init: np.ndarray
     # fast synapses, CSR by global pre neuron
     indptr: np.ndarray  # int64 (n_total + 1)
-    syn_off: np.ndarray  # uint16 or int32: delay * n_lif + post
+    syn_post: np.ndarray  # uint16 or int32: postsynaptic (global LIF) index
     syn_w: np.ndarray  # int16 or int32: weight << weight_exp (the kernels add (w << CNT_BITS) + 1)
+    syn_delay: np.ndarray  # uint8 or int32
+    # delay groups: synapses [g_lo[k], g_hi[k]) of one neuron share delay g_delay[k]; neuron n owns groups [grp_ptr[n], grp_ptr[n+1])
+    grp_ptr: np.ndarray
+    g_lo: np.ndarray
+    g_hi: np.ndarray
+    g_delay: np.ndarray
     # slow synapses (projections whose shift is not linear), CSR by global pre neuron
     s_indptr: np.ndarray
-    s_off: np.ndarray  # int32 ring offset, as syn_off
+    s_off: np.ndarray  # int32 ring offset: delay * n_lif + post
     s_toff: np.ndarray  # int64 index into the scratch buffer (one cell per (projection, delay, post))
     s_w: np.ndarray  # int32 weight before the shift
     s_shift: np.ndarray  # right shift of the projection (>= 1)
@@ -298,10 +305,24 @@ def prepare(compiled: Any) -> Program:
     indptr, syn_off, syn_w = csr(fast_pre, fast_off, fast_w)
     if n_slots * n_lif >= 2**31:
         raise BackendError(f"ring buffer of {n_slots} delay slots x {n_lif} neurons exceeds 2**31 cells")
+    # delay groups: the synapses of one presynaptic neuron with one delay are contiguous
+    # (sorted by delay, then post); the kernel finds the ring slot once per group
+    syn_delay = syn_off // max(n_lif, 1)
+    syn_post = syn_off - syn_delay * n_lif
+    pre_of = np.repeat(np.arange(n_total, dtype=np.int64), np.diff(indptr))
+    gkey = pre_of * n_slots + syn_delay
+    g_lo = np.flatnonzero(np.r_[True, gkey[1:] != gkey[:-1]]) if gkey.size else np.zeros(0, dtype=np.int64)
+    g_hi = np.r_[g_lo[1:], gkey.size].astype(np.int64)
+    g_delay = syn_delay[g_lo].astype(np.int64)
+    grp_ptr = np.zeros(n_total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre_of[g_lo], minlength=n_total), out=grp_ptr[1:])
     # narrowest types that hold them: the synapse arrays are the memory traffic of the step loop
-    off_type = np.uint16 if n_slots * n_lif <= 1 << 16 else np.int32
+    post_type = np.uint16 if n_lif <= 1 << 16 else np.int32
     w_type = np.int16 if not syn_w.size or int(np.abs(syn_w).max()) < 1 << 15 else np.int32
-    syn_off, syn_w = syn_off.astype(off_type), syn_w.astype(w_type)
+    delay_type = np.uint8 if n_slots <= 256 else np.int32
+    syn_post, syn_w, syn_delay = syn_post.astype(post_type), syn_w.astype(w_type), syn_delay.astype(delay_type)
+    del syn_off, pre_of, gkey
+
     slow_sh = [np.full(p.size, s, dtype=np.int64) for p, s in zip(slow_pre, slow_shift)]
     s_indptr, s_off, s_toff, s_w, s_shift = csr(slow_pre, slow_off, slow_toff, slow_w, slow_sh)
     s_off, s_w = s_off.astype(np.int32), s_w.astype(np.int32)
@@ -349,7 +370,7 @@ def prepare(compiled: Any) -> Program:
         compiled=compiled, n_lif=n_lif, n_total=n_total, n_slots=n_slots, n_cores=n_cores, offsets=offsets,
         lif_pops=lif_pops, input_pops=input_pops,
         u_keep=u_keep, v_keep=v_keep, bias=bias, vth=vth, refractory=refractory, has_bias=has_bias, bias2=2 * bias + has_bias, u_init=u_init, v_init=v_init,
-        indptr=indptr, syn_off=syn_off, syn_w=syn_w,
+        indptr=indptr, syn_post=syn_post, syn_w=syn_w, syn_delay=syn_delay, grp_ptr=grp_ptr, g_lo=g_lo, g_hi=g_hi, g_delay=g_delay,
         s_indptr=s_indptr, s_off=s_off, s_toff=s_toff, s_w=s_w, s_shift=s_shift, n_scratch=n_scratch, slow_projections=slow_names,
         core_of=core_of, dc_indptr=dc_indptr, dc_core=dc_core.astype(np.int64), dc_syn=counts.astype(np.int64), msgs=msgs,
         neurons_per_core=neurons_per_core, seg_start=seg_start, seg_core=seg['core'], seg_ukeep=seg['ukeep'], seg_vkeep=seg['vkeep'], seg_vth=seg['vth'], seg_refr=seg['refr'], probe_u=probe_u, probe_v=probe_v, probe_w=probe_w,
