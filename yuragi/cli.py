@@ -364,6 +364,105 @@ def verify(source: str, backend: str, against: str, steps: int, profile: str, in
         sys.exit(1)
 
 
+def _fmt_j(x: float | None) -> str:
+    if x is None or x != x:
+        return "-"
+    for unit, scale in (("J", 1.0), ("mJ", 1e-3), ("µJ", 1e-6), ("nJ", 1e-9), ("pJ", 1e-12)):
+        if abs(x) >= scale:
+            return f"{x / scale:.4g} {unit}"
+    return f"{x / 1e-15:.4g} fJ" if x else "0 J"
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--profile", default="loihi2", show_default=True, help="Hardware profile to price with (and compile for): loihi1, loihi2 or a .toml path.")
+@click.option("--compare", help="Comma-separated profiles priced side by side, e.g. loihi1,loihi2 (overrides --profile).")
+@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True, help="Steps to run on the emulator (model/.yrg/.yrc sources).")
+@click.option("--program", type=click.Path(dir_okay=False), help="The compiled .yrc a saved RunResult (.npz) was run from.")
+@click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True, help="Samples/inferences the run is a batch of.")
+@click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npy", help="Spikes (steps x size, 0/1) of an ExternalInput population.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG: stacked bar of dynamic energy by op class per core.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report(s) as JSON.")
+@click.option("--allow-emulated", is_flag=True, help="Compile features the target cannot run (emulated only).")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+def profile(source: str, profile: str, compare: str | None, steps: int, program: str | None, samples: int, inputs: tuple[str, ...], plot_path: str | None, json_path: str | None, allow_emulated: bool, force: bool) -> None:
+    """Energy of a run: a .yrg/.yrc FILE or MODEL (run on the emulator) or a saved RUN (.npz, with --program)."""
+    from .backends.result import RunResult
+    from .compiler import load_compiled
+    from .energy import OP_CLASSES, energy_plot, profile_energy
+
+    _refuse_existing([Path(p) for p in (plot_path, json_path) if p], force)
+    names = [p.strip() for p in compare.split(",") if p.strip()] if compare else [profile]
+    if not names:
+        raise YuragiError("--compare: give at least one profile, e.g. loihi1,loihi2")
+    reports = []
+    if source.endswith(".npz"):
+        if not program:
+            raise YuragiError(f"{source} is a saved run; give the compiled program it ran with (--program FILE.yrc)")
+        result, compiled = RunResult.load(source), load_compiled(program)
+        reports = [profile_energy(result, compiled, name, samples) for name in names]
+    else:
+        loaded = _load_inputs(inputs)
+        for name in names:
+            net, compiled = load_program(source, name, allow_emulated)
+            result = run_backend("emulator", net, compiled, steps, loaded, progress=False)
+            reports.append(profile_energy(result, compiled, name, samples))
+
+    table = Table(title=f"energy of {reports[0].network}, {reports[0].steps} steps" + (f", {samples} samples" if samples > 1 else ""))
+    table.add_column("op class")
+    for rep in reports:
+        table.add_column(f"{rep.profile} count", justify="right")
+        table.add_column(f"{rep.profile} energy", justify="right")
+    for cls in OP_CLASSES:
+        if any(rep.counts[cls] for rep in reports):
+            row = [cls + ("  *" if any(cls in rep.depends_on_estimates and rep.depends_on_estimates[cls] for rep in reports) else "")]
+            for rep in reports:
+                row += [str(rep.counts[cls]), _fmt_j(rep.by_class[cls])]
+            table.add_row(*row)
+    rows = [
+        ("dynamic", lambda r: _fmt_j(r.dynamic_j) + f" ({100 * r.dynamic_fraction:.1f}%)", "dynamic"),
+        ("static (power x time)", lambda r: _fmt_j(r.static_j), "static"),
+        ("total", lambda r: _fmt_j(r.total_j), None),
+        ("time per step", lambda r: f"{r.time_per_step_s * 1e6:.3g} µs", "time"),
+        ("chips / cores", lambda r: f"{r.chips} / {r.cores}", None),
+        ("per spike", lambda r: _fmt_j(r.energy_per_spike_j), None),
+        ("per synaptic op", lambda r: _fmt_j(r.energy_per_synop_j), None),
+        ("per step", lambda r: _fmt_j(r.energy_per_step_j), None),
+        ("per sample", lambda r: _fmt_j(r.energy_per_sample_j), None),
+    ]
+    table.add_section()
+    for label, fn, dep in rows:
+        star = "  *" if dep and any(rep.depends_on_estimates.get(dep) for rep in reports) else ""
+        row = [label + star]
+        for rep in reports:
+            row += ["", fn(rep)]
+        table.add_row(*row)
+    table.add_section()
+    for dev in ("cpu", "gpu"):
+        row = [f"{dev.upper()} baseline (literature figure)"]
+        for rep in reports:
+            b = rep.baselines[dev]
+            ratio = b["ratio_vs_total"]
+            row += [f"{ratio:.3g}x" if ratio else "-", _fmt_j(b["energy_j"])]
+        table.add_row(*row)
+    console.print(table)
+    console.print("* rests on estimated profile numbers. Baselines price the same synaptic ops at a literature CPU/GPU "
+                  "energy per MAC (ratio = baseline / our total); they are not measurements of this workload.", soft_wrap=True)
+    for rep in reports:
+        if rep.estimated_inputs:
+            console.print(f"{rep.profile}: estimated inputs used: {', '.join(rep.estimated_inputs)}", soft_wrap=True, markup=False)
+        for note in rep.notes:
+            console.print(f"{rep.profile}: note: {note}", soft_wrap=True, markup=False)
+    if plot_path:
+        energy_plot(reports, plot_path)
+    if json_path:
+        doc = {rep.profile: rep.to_dict() for rep in reports}
+        Path(json_path).write_text(json.dumps(doc, indent=1))
+    written = [p for p in (plot_path, json_path) if p]
+    if written:
+        console.print(f"wrote {', '.join(written)}")
+
+
 @cli.command()
 @click.option("-o", "--out-dir", default="demo_out", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
 def demo(out_dir: str) -> None:
