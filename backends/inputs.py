@@ -69,13 +69,24 @@ def input_raster(model: object, size: int, stream_index: int, steps: int, seed: 
     raise BackendError(f"population '{name}': {type(model).__name__} is not an input model")
 
 
-def network_input_rasters(compiled: object, steps: int, external: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Rasters of every input population of a CompiledNetwork (keyed by population name)."""
+def source_rasters(sources: list[tuple[int, str, int, object]], steps: int, seed: int, dt: float, external: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Rasters of spike sources given as ``(stream index, name, size, input model)``.
+
+    ``external`` gives the spikes of ExternalInput populations; naming any other
+    population there is an error (its spikes come from its own model).
+    """
     external = dict(external or {})
     out = {}
-    for index, pop in enumerate(compiled.populations):  # type: ignore[attr-defined]
-        if pop.is_input:
-            out[pop.name] = input_raster(pop.source, pop.size, index, steps, compiled.seed, compiled.dt, pop.name, external.pop(pop.name, None))  # type: ignore[attr-defined]
+    for index, name, size, model in sources:
+        if name in external and not isinstance(model, ExternalInput):
+            raise BackendError(f"--input names population '{name}', whose spikes come from its {type(model).__name__} model; only ExternalInput populations take given spikes")
+        out[name] = input_raster(model, size, index, steps, seed, dt, name, external.pop(name, None))
     if external:
         raise BackendError(f"--input names population(s) {', '.join(sorted(external))} that are not inputs of this network")
     return out
+
+
+def network_input_rasters(compiled: object, steps: int, external: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Rasters of every input population of a CompiledNetwork (keyed by population name)."""
+    sources = [(i, p.name, p.size, p.source) for i, p in enumerate(compiled.populations) if p.is_input]  # type: ignore[attr-defined]
+    return source_rasters(sources, steps, compiled.seed, compiled.dt, external)  # type: ignore[attr-defined]

@@ -57,7 +57,7 @@ from ...errors import BackendError
 from ...ir.neurons import EIF, LIF
 from ..base import check_steps
 from ..counters import count_ops
-from ..inputs import input_raster
+from ..inputs import source_rasters
 from ..result import RunResult, SpikeEvents
 from ._common import (
     TARGET,
@@ -85,14 +85,8 @@ def unsupported(net: Any) -> list[str]:
 
 def network_rasters(net: Any, steps: int, external: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Input rasters of an IR Network: the same streams as :func:`~yuragi.backends.inputs.network_input_rasters`."""
-    external = dict(external or {})
-    out = {}
-    for index, pop in enumerate(net.populations):
-        if pop.is_input:
-            out[pop.name] = input_raster(pop.model, pop.size, index, steps, net.seed, net.dt, pop.name, external.pop(pop.name, None))
-    if external:
-        raise BackendError(f"--input names population(s) {', '.join(sorted(external))} that are not inputs of this network")
-    return out
+    sources = [(i, p.name, p.size, p.model) for i, p in enumerate(net.populations) if p.is_input]
+    return source_rasters(sources, steps, net.seed, net.dt, external)
 
 
 def _leak(var: str, tau: float) -> str:

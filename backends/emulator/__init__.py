@@ -2,17 +2,19 @@
 
 Runs a :class:`~yuragi.compiler.compiled.CompiledNetwork` with the integer
 semantics of docs/backends.md (Lava's ``PyLifModelBitAcc`` +
-``PyDenseModelBitAcc`` / ``PyDelayDenseModelBitAcc``) and returns the same
-:class:`~yuragi.backends.result.RunResult` as the Lava and Brian2 backends:
-spikes of every population, the probed ``u``/``v``, and op counters per step
-and per core (equal to :func:`yuragi.backends.counters.count_ops`, computed
-inside the step loop).
+``PyDenseModelBitAcc`` / ``PyDelayDenseModelBitAcc``, int32 corner cases
+included) and returns the same :class:`~yuragi.backends.result.RunResult` as
+the Lava and Brian2 backends: spikes of every population (events), the probed
+``u``/``v`` only, and op counters per step and per core (equal to
+:func:`yuragi.backends.counters.count_ops`, computed inside the step loop).
 
 Synaptic input is event driven: per step only the synapses of the neurons that
-spiked are visited and added into a ring buffer of future input, one slot per
-delay (see :mod:`.program`), so the cost grows with spikes x fan-out. The step
-loop is compiled with numba when it is installed (``engine="numba"``), else
-vectorised numpy (``engine="numpy"``); both give identical results.
+spiked are visited (CSR by presynaptic neuron, grouped by delay) and added
+into a ring buffer of future input, one slot per step of delay (see
+:mod:`.program`), so the cost grows with spikes x fan-out, not with the
+number of synapses. The whole run is one compiled loop when numba is
+installed (``engine="numba"``, the default then), else vectorised numpy
+(``engine="numpy"``); both give identical results.
 
 API
 ---
@@ -25,6 +27,9 @@ API
     ``ExternalInput`` population; other sources are the same for every sample.
     Returns spike counts, first-spike steps and counter totals per sample;
     ``detail=True`` also keeps one full RunResult per sample.
+
+Elements without a bit-accurate model yet (EIF and StochasticBinary
+populations, stochastic release, plasticity) raise a BackendError naming them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Both implement docs/backends.md bit for bit, including Lava's int32 and
 
 * the summed synaptic input arrives as an int32 (Lava's ``a_out`` ports are
   int32 arrays), is shifted ``<< 6`` in int32, and added to the decayed
-  current in int32 (``wrap32`` below);
+  current in int32;
 * ``u`` then loses/gains ``2**24`` once when outside ``(-2**23, 2**23]``;
 * ``v`` = decayed ``v`` + ``u`` + bias in int32, clipped to ``+-(2**23 - 1)``.
 
@@ -44,7 +44,6 @@ except Exception:  # pragma: no cover - depends on the environment
     HAVE_NUMBA = False
 
 _W32 = 1 << 31
-_I32_MAX, _I32_MIN = (1 << 31) - 1, -(1 << 31)
 _M32 = (1 << 32) - 1
 _TWO_UV = 2 * MAX_UV
 _V_LO, _V_HI = -MAX_UV + 1, MAX_UV - 1
