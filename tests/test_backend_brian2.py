@@ -205,7 +205,7 @@ def test_refractory_exact(refractory):
     rng = np.random.default_rng(refractory)
     b = NetworkBuilder("refr", dt=1.0, seed=9)
     stim = b.input("stim", 10, PoissonInput(rate_hz=[80.0]))
-    driven = b.population("driven", 4, LIF(tau_mem=20.0, tau_syn=5.0, v_th=5.0, bias=50.0, refractory=refractory))
+    b.population("driven", 4, LIF(tau_mem=20.0, tau_syn=5.0, v_th=5.0, bias=50.0, refractory=refractory))
     noisy = b.population("noisy", 30, LIF(tau_mem=20.0, tau_syn=5.0, v_th=5.0, refractory=refractory))
     b.connect(stim, noisy, weights=rng.uniform(0.0, 3.0, (30, 10)))
     b.connect(noisy, noisy, weights=rng.uniform(-1.0, 1.0, (30, 30)), delays=2)

@@ -245,3 +245,22 @@ def test_cli_profile(tmp_path, capsys):
     assert "per synaptic op" in capsys.readouterr().out
     assert main(["profile", str(tmp_path / "r.npz")]) == 2  # needs --program
     assert main(["profile", "chain", "--json", str(out_json)]) == 2  # exists, no --force
+
+
+def test_cli_activity_sweep_energy_grows_with_rate(tmp_path, capsys):
+    """--rate-scale runs one network per input-rate factor; dynamic energy per sample grows with activity."""
+    import re
+
+    from yuragi.cli import main
+
+    png = tmp_path / "act.png"
+    with pytest.raises(SystemExit) as info:
+        main(["profile", "chain", "--steps", "200", "--rate-scale", "0.5,1,2", "--activity-plot", str(png)])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    spikes = [float(x) for x in re.findall(r"([\d.]+) spikes/step", out)]
+    assert len(spikes) == 3 and spikes[0] < spikes[1] < spikes[2]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(SystemExit) as info:
+        main(["profile", "chain", "--activity-plot", str(tmp_path / "x.png")])
+    assert info.value.code == 2

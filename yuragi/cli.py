@@ -384,14 +384,32 @@ def _fmt_j(x: float | None) -> str:
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a PNG: stacked bar of dynamic energy by op class per core.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the report(s) as JSON.")
 @click.option("--allow-emulated", is_flag=True, help="Compile features the target cannot run (emulated only).")
+@click.option("--rate-scale", help="Comma-separated factors for every Poisson input rate (e.g. 0.25,0.5,1,2): one run each, plotted with --activity-plot.")
+@click.option("--activity-plot", "activity_path", type=click.Path(dir_okay=False), help="Write a PNG of energy per sample vs spikes per step over the --rate-scale runs.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-def profile(source: str, profile: str, compare: str | None, steps: int, program: str | None, samples: int, inputs: tuple[str, ...], plot_path: str | None, json_path: str | None, allow_emulated: bool, force: bool) -> None:
+def profile(source: str, profile: str, compare: str | None, steps: int, program: str | None, samples: int, inputs: tuple[str, ...], plot_path: str | None, json_path: str | None, allow_emulated: bool, rate_scale: str | None, activity_path: str | None, force: bool) -> None:
     """Energy of a run: a .yrg/.yrc FILE or MODEL (run on the emulator) or a saved RUN (.npz, with --program)."""
     from .backends.result import RunResult
     from .compiler import load_compiled
-    from .energy import OP_CLASSES, energy_plot, profile_energy
+    from .energy import OP_CLASSES, activity_plot, energy_plot, profile_energy
 
-    _refuse_existing([Path(p) for p in (plot_path, json_path) if p], force)
+    _refuse_existing([Path(p) for p in (plot_path, json_path, activity_path) if p], force)
+    if activity_path and not rate_scale:
+        raise YuragiError("--activity-plot needs --rate-scale, e.g. --rate-scale 0.25,0.5,1,2")
+    if rate_scale:
+        if source.endswith((".npz", ".yrc")):
+            raise YuragiError("--rate-scale needs the model (.yrg or a built-in name): it rebuilds the network with scaled input rates")
+        try:
+            factors = [float(f) for f in rate_scale.split(",") if f.strip()]
+        except ValueError:
+            raise YuragiError(f"--rate-scale expects comma-separated numbers, got '{rate_scale}'") from None
+        sweep = [_profile_scaled(source, factor, profile, steps, samples, allow_emulated) for factor in factors]
+        for factor, rep in zip(factors, sweep):
+            console.print(f"rate x{factor:g}: {rep.total_spikes / rep.steps:.2f} spikes/step, "
+                          f"{_fmt_j(rep.energy_per_sample_j)} per sample (dynamic {_fmt_j(rep.dynamic_j / rep.samples)})")
+        if activity_path:
+            activity_plot(sweep, activity_path)
+            console.print(f"wrote {activity_path}")
     names = [p.strip() for p in compare.split(",") if p.strip()] if compare else [profile]
     if not names:
         raise YuragiError("--compare: give at least one profile, e.g. loihi1,loihi2")
@@ -461,6 +479,24 @@ def profile(source: str, profile: str, compare: str | None, steps: int, program:
     written = [p for p in (plot_path, json_path) if p]
     if written:
         console.print(f"wrote {', '.join(written)}")
+
+
+def _profile_scaled(source: str, factor: float, profile: str, steps: int, samples: int, allow_emulated: bool) -> Any:
+    """Energy report of ``source`` with every PoissonInput rate multiplied by ``factor`` (emulator run)."""
+    import dataclasses
+
+    from .compiler import compile_network
+    from .energy import profile_energy
+    from .ir import Network, PoissonInput
+
+    net = load_model_or_file(source)
+    populations = tuple(
+        dataclasses.replace(p, model=PoissonInput(p.model.rate_hz * factor)) if isinstance(p.model, PoissonInput) else p
+        for p in net.populations
+    )
+    scaled = Network(net.name, populations, net.projections, net.probes, net.dt, net.seed)
+    compiled, _ = compile_network(scaled, profile, allow_emulated=allow_emulated)
+    return profile_energy(run_backend("emulator", scaled, compiled, steps, {}, progress=False), compiled, profile, samples)
 
 
 @cli.command()

@@ -359,3 +359,25 @@ def energy_plot(reports: list[EnergyReport], path: str, by: str = "core") -> str
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def activity_plot(reports: list[EnergyReport], path: str) -> str:
+    """Energy per sample (total, dynamic, static) against activity (spikes per step), one point per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    reports = sorted(reports, key=lambda r: r.total_spikes / r.steps)
+    x = [r.total_spikes / r.steps for r in reports]
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    for label, get in (("total", lambda r: r.total_j), ("dynamic", lambda r: r.dynamic_j), ("static", lambda r: r.static_j)):
+        ax.plot(x, [get(r) / r.samples * 1e6 for r in reports], marker="o", label=label)
+    ax.set_xlabel("activity (spikes per step)")
+    ax.set_ylabel("energy per sample (µJ)")
+    ax.set_title(f"{reports[0].network} on {reports[0].profile}, {reports[0].steps} steps per sample", fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
