@@ -80,3 +80,19 @@ def check_monitor_length(monitor, steps: int, what: str) -> None:  # noqa: ANN00
     got = len(monitor.t[:])
     if got != steps:
         raise BackendError(f"brian2 backend: internal error, {what} recorded {got} steps instead of {steps}")
+
+
+def make_synapses(b2, source, target, *, pre: np.ndarray, post: np.ndarray, delays: np.ndarray, dt_ms: float, **kwargs):  # noqa: ANN001, ANN201
+    """Synapses ``pre[k] -> post[k]`` delayed by ``delays[k] - 1`` steps.
+
+    A delay-0 Brian2 synapse acts after this step's update, i.e. Lava Dense's
+    one-step buffer, so IR delay ``d`` becomes ``(d - 1) * dt``. One shared
+    delay is used when all are equal (Brian2's faster homogeneous path).
+    ``kwargs`` go to ``Synapses`` (model, on_pre, clock, name, ...).
+    """
+    uniform = bool((delays == delays[0]).all())
+    syn = b2.Synapses(source, target, delay=(int(delays[0]) - 1) * dt_ms * b2.ms if uniform else None, **kwargs)
+    syn.connect(i=pre, j=post)
+    if not uniform:
+        syn.delay = (delays - 1).astype(np.float64) * dt_ms * b2.ms
+    return syn

@@ -60,6 +60,7 @@ from ._common import (
     brian_name,
     check_monitor_length,
     codegen_target,
+    make_synapses,
     monitor_raster,
     run_network,
     spike_generator,
@@ -223,17 +224,12 @@ def run(
             keep = proj.weights != 0  # a zero weight adds nothing (counters come from the program, not from Brian2)
             if not keep.any():
                 continue
-            delays = proj.delays[keep]
-            uniform = bool((delays == delays[0]).all())
-            syn = b2.Synapses(
-                groups[proj.pre], groups[proj.post], model="w : integer", on_pre=f"{acc_of[proj.name]}_post += w",
+            syn = make_synapses(
+                b2, groups[proj.pre], groups[proj.post], pre=proj.pre_idx[keep], post=proj.post_idx[keep],
+                delays=proj.delays[keep], dt_ms=dt_ms, model="w : integer", on_pre=f"{acc_of[proj.name]}_post += w",
                 dtype={"w": np.int64}, clock=clock, name=brian_name("proj", k, proj.name),
-                delay=(int(delays[0]) - 1) * dt_ms * b2.ms if uniform else None,
             )
-            syn.connect(i=proj.pre_idx[keep], j=proj.post_idx[keep])
             syn.w = proj.weights[keep]
-            if not uniform:
-                syn.delay = (delays - 1).astype(np.float64) * dt_ms * b2.ms
             objects.append(syn)
 
         spike_mons: dict[str, Any] = {}

@@ -65,6 +65,7 @@ from ._common import (
     brian_name,
     check_monitor_length,
     codegen_target,
+    make_synapses,
     monitor_raster,
     run_network,
     spike_generator,
@@ -213,18 +214,13 @@ def run_float(
             keep = values != 0
             if not keep.any():
                 continue
-            delays = delays[keep]
-            uniform = bool((delays == delays[0]).all())
             on_pre = "u_post += w" if proj.release_prob >= 1.0 else f"u_post += w * int(rand() < {float(proj.release_prob)!r})"
-            syn = b2.Synapses(
-                groups[proj.pre], groups[proj.post], model="w : volt / second", on_pre=on_pre,
+            syn = make_synapses(
+                b2, groups[proj.pre], groups[proj.post], pre=np.asarray(pre)[keep], post=np.asarray(post)[keep],
+                delays=delays[keep], dt_ms=dt_ms, model="w : volt / second", on_pre=on_pre,
                 clock=clock, name=brian_name("proj", k, proj.name),
-                delay=(int(delays[0]) - 1) * dt_ms * b2.ms if uniform else None,
             )
-            syn.connect(i=np.asarray(pre)[keep], j=np.asarray(post)[keep])
             syn.w = np.asarray(values)[keep] * b2.mV / b2.ms
-            if not uniform:
-                syn.delay = (delays - 1).astype(np.float64) * dt_ms * b2.ms
             objects.append(syn)
         spike_mons: dict[str, Any] = {}
         state_mons: dict[str, Any] = {}

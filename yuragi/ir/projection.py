@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ModelError
 from ._arrays import dataclass_equal, frozen_array
 from .plasticity import PlasticityProgram
 
@@ -95,10 +96,7 @@ class Projection:
         if delays.dtype.kind == "f" and np.all(np.isfinite(delays)) and np.all(delays == np.round(delays)):
             delays = delays.astype(np.int64)
         if delays.dtype.kind not in "iu":
-            raise_type = f"projection '{self.name}': field 'delays' must be integer steps, got dtype {delays.dtype}"
-            from ..errors import ModelError
-
-            raise ModelError(raise_type)
+            raise ModelError(f"projection '{self.name}': field 'delays' must be integer steps, got dtype {delays.dtype}")
         object.__setattr__(self, "delays", frozen_array(delays, np.int64))
 
     def __eq__(self, other: object) -> bool:
