@@ -2,7 +2,7 @@
 
 Build -> save/load -> validate -> compile for Loihi 1 and 2 -> run on the
 emulator and on real Lava processes -> verify bit for bit against Brian2 ->
-compare with the float reference. Each stage prints what it did; files go to
+compare with the float reference -> price the run's energy. Each stage prints what it did; files go to
 the folder the user names.
 """
 
@@ -78,4 +78,16 @@ def run_demo(out_dir: Path, console: Console) -> None:
     for p in stat.populations:
         console.print(f"{p.population:6s} float {p.rate_ref_hz:6.2f} Hz  fixed {p.rate_test_hz:6.2f} Hz  rate error {p.rate_error:.3f}  coincidence {p.coincidence:.3f}")
     console.print(("[green]within" if stat.ok else "[red]outside") + " the 5% rate tolerance")
+
+    console.rule("8. energy on Loihi 1 and Loihi 2 (op counters x hardware profile)")
+    from .energy import profile_energy
+
+    for profile_name, program in (("loihi1", compiled1), ("loihi2", compiled)):
+        rep = profile_energy(get_backend("emulator").run(program, DEMO_STEPS), program, profile_name)
+        console.print(
+            f"{profile_name}: total {rep.total_j * 1e6:.1f} µJ over {DEMO_STEPS} steps "
+            f"(dynamic {100 * rep.dynamic_fraction:.1f}%), {rep.energy_per_spike_j * 1e9:.1f} nJ per spike, "
+            f"{rep.energy_per_synop_j * 1e12:.0f} pJ per synaptic op (totals)" + ("  (rests on estimated profile numbers)" if rep.estimated_inputs else ""),
+            markup=False,
+        )
     console.print(f"files: {', '.join(sorted(str(p) for p in out_dir.iterdir()))}")
