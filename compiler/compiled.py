@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir import Probe
-from ..ir._arrays import dataclass_equal, frozen_array
+from ..ir._arrays import dataclass_equal, find_named, frozen_array
 from ..ir.neurons import Model
 from ..ir.plasticity import PlasticityProgram
 
@@ -213,17 +213,11 @@ class CompiledNetwork:
 
     def population(self, name: str) -> CompiledPopulation:
         """The compiled population called ``name``."""
-        for pop in self.populations:
-            if pop.name == name:
-                return pop
-        raise KeyError(name)
+        return find_named(self.populations, name)
 
     def projection(self, name: str) -> CompiledProjection:
         """The compiled projection called ``name``."""
-        for proj in self.projections:
-            if proj.name == name:
-                return proj
-        raise KeyError(name)
+        return find_named(self.projections, name)
 
     def blocks_of(self, population: str) -> list[CoreBlock]:
         """The core blocks of ``population``, in neuron order."""

@@ -102,6 +102,7 @@ import numpy as np
 from ..errors import CompileError
 from ..hw_profiles import HardwareProfile, load_profile
 from ..ir import Network
+from ..ir._arrays import find_named
 from ..ir.network import Population
 from ..ir.neurons import EIF, StochasticBinary
 from ..ir.projection import Projection, SparseWeights
@@ -428,17 +429,11 @@ class QuantizationReport:
 
     def population(self, name: str) -> PopulationQuantization:
         """The row of population ``name``."""
-        for row in self.populations:
-            if row.name == name:
-                return row
-        raise KeyError(name)
+        return find_named(self.populations, name)
 
     def projection(self, name: str) -> ProjectionQuantization:
         """The row of projection ``name``."""
-        for row in self.projections:
-            if row.name == name:
-                return row
-        raise KeyError(name)
+        return find_named(self.projections, name)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: ``{"populations": [...], "projections": [...]}``."""
@@ -462,17 +457,11 @@ class QuantizedNetwork:
 
     def population(self, name: str) -> CompiledPopulation:
         """The compiled population called ``name``."""
-        for pop in self.populations:
-            if pop.name == name:
-                return pop
-        raise KeyError(name)
+        return find_named(self.populations, name)
 
     def projection(self, name: str) -> CompiledProjection:
         """The compiled projection called ``name``."""
-        for proj in self.projections:
-            if proj.name == name:
-                return proj
-        raise KeyError(name)
+        return find_named(self.projections, name)
 
 
 # ================================================================== weights

@@ -1,9 +1,11 @@
-"""Small helpers for frozen dataclasses that hold numpy arrays."""
+"""Small helpers for frozen dataclasses: array fields, equality, lookup by name."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Iterable, TypeVar
+
+T = TypeVar("T")
 
 import numpy as np
 
@@ -37,3 +39,11 @@ def dataclass_equal(a: Any, b: Any) -> bool:
         for f in dataclasses.fields(a)
         if f.compare
     )
+
+
+def find_named(items: Iterable[T], name: str) -> T:
+    """The first item whose ``.name`` is ``name``; ``KeyError(name)`` if none."""
+    for item in items:
+        if item.name == name:  # type: ignore[attr-defined]
+            return item
+    raise KeyError(name)

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import ModelError
-from ._arrays import dataclass_equal, frozen_array
+from ._arrays import dataclass_equal, find_named, frozen_array
 from .neurons import LIF, Model, is_input
 from .plasticity import PlasticityProgram
 from .projection import Projection, SparseWeights, Weights
@@ -130,18 +130,18 @@ class Network:
 
     def population(self, name: str) -> Population:
         """The population called ``name`` (ModelError if none)."""
-        for pop in self.populations:
-            if pop.name == name:
-                return pop
-        raise ModelError(f"network '{self.name}' has no population '{name}' (has: {', '.join(p.name for p in self.populations)})")
+        try:
+            return find_named(self.populations, name)
+        except KeyError:
+            raise ModelError(f"network '{self.name}' has no population '{name}' (has: {', '.join(p.name for p in self.populations)})") from None
 
     def projection(self, name: str) -> Projection:
         """The projection called ``name`` (ModelError if none)."""
-        for proj in self.projections:
-            if proj.name == name:
-                return proj
-        names = ", ".join(p.name for p in self.projections) or "none"
-        raise ModelError(f"network '{self.name}' has no projection '{name}' (has: {names})")
+        try:
+            return find_named(self.projections, name)
+        except KeyError:
+            names = ", ".join(p.name for p in self.projections) or "none"
+            raise ModelError(f"network '{self.name}' has no projection '{name}' (has: {names})") from None
 
     def incoming(self, population: str) -> list[Projection]:
         """Projections whose target is ``population``."""
