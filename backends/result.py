@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import FileFormatError
 from ..ir._arrays import dataclass_equal
-from ..ir.fileio import ArchiveReader, get, open_archive, write_archive
+from ..ir.fileio import ArchiveReader, _ArrayWriter, get, open_archive, write_archive
 
 RESULT_FORMAT = "yuragi-run-result"
 RESULT_SCHEMA_VERSION = 1
@@ -112,13 +112,8 @@ class RunResult:
     # ------------------------------------------------------------ file I/O
     def save(self, path: str | Path, overwrite: bool = False) -> Path:
         """Write the result (zip of ``.npy`` + ``result.json``); refuses to overwrite unless asked."""
-        arrays: dict[str, np.ndarray] = {}
-
-        def ref(array: np.ndarray) -> str:
-            member = f"arrays/{len(arrays)}.npy"
-            arrays[member] = np.asarray(array)
-            return member
-
+        writer = _ArrayWriter()
+        ref = writer.ref
         doc = {
             "format": RESULT_FORMAT,
             "schema_version": RESULT_SCHEMA_VERSION,
@@ -132,7 +127,7 @@ class RunResult:
             "counters": {k: ref(v) for k, v in self.counters.items()},
             "meta": self.meta,
         }
-        return write_archive(path, doc, arrays, overwrite, json_name="result.json")
+        return write_archive(path, doc, writer.arrays, overwrite, json_name="result.json")
 
     @classmethod
     def load(cls, path: str | Path) -> "RunResult":
