@@ -22,7 +22,6 @@ from yuragi.ir import (
     PlasticityProgram,
     PoissonInput,
     RasterInput,
-    SparseWeights,
     SpikeTimesInput,
     StochasticBinary,
     Trace,

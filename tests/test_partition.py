@@ -8,9 +8,7 @@ rounded up to 64-bit words (nengo-loihi ``SynapseConfig.bits_per_axon``).
 
 from __future__ import annotations
 
-import re
 import time
-from importlib import resources
 
 import numpy as np
 import pytest
@@ -29,6 +27,8 @@ from yuragi.compiler.partition import (
 from yuragi.errors import CompileError
 from yuragi.hw_profiles import load_profile
 from yuragi.ir import PlasticityProgram, PoissonInput
+
+from profile_helpers import custom_profile
 
 L1 = load_profile("loihi1")
 
@@ -59,26 +59,6 @@ def sparse(name, pre, post, n_pre, n_post, pre_idx, post_idx, nwb=8, delays=1, w
 
 STDP = PlasticityProgram(dw="2^-4*x1*y0 - 2^-4*y1*x0")
 STDP_TAG = PlasticityProgram(dw="2^-4*x1*y0 - 2^-4*y1*x0", dt="x0*y1")
-
-
-def custom_profile(path, **overrides) -> object:
-    """loihi1.toml with some values replaced, e.g. ``core__compartments=4``."""
-    wanted = {k.replace("__", "."): v for k, v in overrides.items()}
-    text = (resources.files("yuragi.hw_profiles") / "loihi1.toml").read_text()
-    out, section, done = [], None, set()
-    for line in text.splitlines():
-        m = re.match(r"\[(\w+)\]", line)
-        if m:
-            section = m.group(1)
-        km = re.match(r"(\w+) = \{ value = ([^,]+),", line)
-        if km and f"{section}.{km.group(1)}" in wanted:
-            key = f"{section}.{km.group(1)}"
-            line = line.replace(f"value = {km.group(2)},", f"value = {wanted[key]},", 1)
-            done.add(key)
-        out.append(line)
-    assert done == set(wanted), set(wanted) - done
-    path.write_text("\n".join(out) + "\n")
-    return load_profile(path)
 
 
 def reference_usage(part: Partition, pops, projs, profile) -> dict:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from importlib import resources
-
 import numpy as np
 import pytest
 
@@ -14,6 +11,8 @@ from yuragi.compiler.place import DEFAULT_RATE_HZ, Placement, place
 from yuragi.errors import CompileError
 from yuragi.hw_profiles import load_profile
 from yuragi.ir import PoissonInput
+
+from profile_helpers import custom_profile
 
 L1 = load_profile("loihi1")
 
@@ -42,20 +41,6 @@ def dense(name, pre, post, n_pre, n_post):
                               dense=True)
 
 
-def custom_profile(path, **overrides):
-    wanted = {k.replace("__", "."): v for k, v in overrides.items()}
-    text = (resources.files("yuragi.hw_profiles") / "loihi1.toml").read_text()
-    out, section = [], None
-    for line in text.splitlines():
-        m = re.match(r"\[(\w+)\]", line)
-        if m:
-            section = m.group(1)
-        km = re.match(r"(\w+) = \{ value = ([^,]+),", line)
-        if km and f"{section}.{km.group(1)}" in wanted:
-            line = line.replace(f"value = {km.group(2)},", f"value = {wanted[f'{section}.{km.group(1)}']},", 1)
-        out.append(line)
-    path.write_text("\n".join(out) + "\n")
-    return load_profile(path)
 
 
 def check_placement(pl: Placement, part, profile) -> None:
