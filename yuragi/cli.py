@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .backends import FIXED_POINT_BACKENDS, FLOAT_BACKENDS  # names only: backends load lazily
 from .errors import YuragiError
 
 # Piped output (make demo, CI logs) gets 120 columns rather than rich's default 80.
@@ -270,7 +271,8 @@ def run_backend(backend: str, net: Any, compiled: Any, steps: int, inputs: dict,
     return get_backend(backend).run(compiled, steps, inputs=inputs, progress=progress)
 
 
-BACKEND_CHOICE = click.Choice(["emulator", "lava", "brian2", "brian2-float"])
+BACKEND_CHOICE = click.Choice([*FIXED_POINT_BACKENDS, *FLOAT_BACKENDS])
+FIXED_POINT_CHOICE = click.Choice(list(FIXED_POINT_BACKENDS))
 
 
 @cli.command()
@@ -316,8 +318,8 @@ def run(source: str, backend: str, steps: int, profile: str, inputs: tuple[str, 
 
 @cli.command()
 @click.argument("source")
-@click.option("--backend", type=click.Choice(["emulator", "lava", "brian2"]), default="lava", show_default=True, help="Backend under test.")
-@click.option("--against", type=click.Choice(["emulator", "lava", "brian2"]), default="brian2", show_default=True, help="Reference backend.")
+@click.option("--backend", type=FIXED_POINT_CHOICE, default="lava", show_default=True, help="Backend under test.")
+@click.option("--against", type=FIXED_POINT_CHOICE, default="brian2", show_default=True, help="Reference backend.")
 @click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--profile", default="loihi2", show_default=True)
 @click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npy")
