@@ -58,6 +58,10 @@ class CompiledPopulation:
         Integer voltage units per mV (``v_int = scale * v_mV``); used only to report/decode.
     source : Model or None
         For spike sources, the IR input model (spikes are generated host-side).
+    params : tuple of (str, int)
+        Integer parameters specific to the neuron kind, sorted by name:
+        StochasticBinary ``noise_width`` (``N`` of yuragi.fixedpoint.stochastic);
+        EIF the integers of its neuron program (docs/backends.md).
     """
 
     name: str
@@ -73,8 +77,10 @@ class CompiledPopulation:
     u_init: np.ndarray = field(default_factory=lambda: frozen_array([0], np.int64))
     scale: float = 1.0
     source: Model | None = None
+    params: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "params", tuple(sorted((str(k), int(v)) for k, v in dict(self.params).items())))
         for name in ("bias_mant", "v_init", "u_init"):
             value = np.broadcast_to(np.asarray(getattr(self, name), dtype=np.int64), (self.size,))
             object.__setattr__(self, name, frozen_array(value, np.int64))
@@ -88,6 +94,10 @@ class CompiledPopulation:
     def is_input(self) -> bool:
         """True for spike sources."""
         return self.source is not None
+
+    def param(self, name: str) -> int:
+        """The kind-specific integer parameter ``name`` (KeyError if the population has none)."""
+        return dict(self.params)[name]
 
 
 @dataclass(frozen=True, eq=False)

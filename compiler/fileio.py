@@ -40,6 +40,7 @@ def compiled_to_json(c: CompiledNetwork, writer: _ArrayWriter) -> dict:
                 "kind": p.kind,
                 **{k: int(getattr(p, k)) for k in _POP_INTS},
                 "scale": float(p.scale),
+                "params": dict(p.params),
                 "bias_mant": writer.ref(p.bias_mant),
                 "v_init": writer.ref(p.v_init),
                 "u_init": writer.ref(p.u_init),
@@ -93,9 +94,13 @@ def _compiled_from_archive(reader: ArchiveReader) -> CompiledNetwork:
         for k, a in arrays.items():
             if a.shape != (ints["size"],):
                 reader.fail(f"{where}.{k}", f"must have shape ({ints['size']},), got {a.shape}")
+        params = get(p, "params", where, dict, reader)
+        for key, value in params.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                reader.fail(f"{where}.params.{key}", f"must be an integer, got {value!r}")
         pops.append(
             CompiledPopulation(
-                get(p, "name", where, str, reader), get(p, "kind", where, str, reader), **ints,
+                get(p, "name", where, str, reader), get(p, "kind", where, str, reader), **ints, params=tuple(params.items()),
                 scale=float(get(p, "scale", where, (int, float), reader)), **arrays,
                 source=_model_from_json(source_doc, f"{where}.source", reader) if source_doc is not None else None,
             )

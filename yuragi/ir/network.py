@@ -20,7 +20,9 @@ from .plasticity import PlasticityProgram
 from .projection import Projection, SparseWeights, Weights
 
 POPULATION_VARIABLES = ("spikes", "v", "u")
-PROJECTION_VARIABLES = ("w",)
+PROJECTION_VARIABLES = ("w", "d", "t", "x1", "x2", "y1", "y2", "y3")
+"""Projection probes: per synapse ``w`` (weight), ``d``, ``t`` (tags), shape ``(steps, nnz)``;
+learning traces per neuron ``x1``, ``x2`` ``(steps, n_pre)`` and ``y1``..``y3`` ``(steps, n_post)``."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -573,7 +573,10 @@ def parse_rule(text: str, target: str = "dw") -> Rule:
 # --- Programs
 
 _TRACE_FIELDS = TRACES
-_FIELDS = TARGETS + _TRACE_FIELDS + ("t_epoch",)
+_OPTION_FIELDS = ("weight_unit", "post_factor", "reward")
+_FIELDS = TARGETS + _TRACE_FIELDS + ("t_epoch",) + _OPTION_FIELDS
+POST_FACTORS: tuple[str, ...] = ("probability",)
+"""Values of ``post_factor``: ``'probability'`` = y1 is the postsynaptic neuron's firing probability."""
 
 
 @dataclass(frozen=True)
@@ -595,6 +598,23 @@ class PlasticityProgram:
     t_epoch : int
         Learning epoch length in time steps, in [1, 63] (``W_EPOCH_TIME = 6``
         bits; see research/loihi.md, "Learning rules").
+    weight_unit : float or None
+        Physical weight (the projection's weight unit, e.g. mV or
+        dimensionless) of one integer step of the learning engine's weight.
+        When given, the compiler quantizes the projection so that one weight
+        mantissa step is exactly this value, so rules written in integer
+        weight steps mean the same thing after compilation. None lets the
+        compiler choose (the report prints the unit it chose).
+    post_factor : str or None
+        ``'probability'``: the trace ``y1`` is not a spike trace but the
+        postsynaptic neuron's firing probability in 7 bits (0..127), supplied
+        by the neuron every step (Lava ``Loihi3FLearningRule`` style; the post
+        population must be ``StochasticBinary``). None: ``y1`` is a spike trace.
+    reward : str or None
+        Name of a population whose spikes drive the ``y2`` trace (the third
+        factor of reward-modulated rules) instead of the postsynaptic spikes;
+        it must have one neuron (broadcast to every postsynaptic neuron) or as
+        many as the postsynaptic population.
 
     Raises
     ------
@@ -611,6 +631,9 @@ class PlasticityProgram:
     y2: Trace = Trace()
     y3: Trace = Trace()
     t_epoch: int = 1
+    weight_unit: float | None = None
+    post_factor: str | None = None
+    reward: str | None = None
     _rules: Mapping[str, Rule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -627,6 +650,12 @@ class PlasticityProgram:
                 f"plasticity: field 't_epoch' must be an integer in [1, {T_EPOCH_MAX}]"
                 f" (W_EPOCH_TIME = 6 bits), got {_show(self.t_epoch)}"
             )
+        if self.weight_unit is not None and (not _is_real(self.weight_unit) or not _finite(self.weight_unit) or not self.weight_unit > 0):
+            raise RuleError(f"plasticity: field 'weight_unit' must be a finite number > 0 or None, got {_show(self.weight_unit)}")
+        if self.post_factor is not None and self.post_factor not in POST_FACTORS:
+            raise RuleError(f"plasticity: field 'post_factor' must be None or one of {', '.join(POST_FACTORS)}, got {_show(self.post_factor)}")
+        if self.reward is not None and (not isinstance(self.reward, str) or not self.reward):
+            raise RuleError(f"plasticity: field 'reward' must be a population name or None, got {_show(self.reward)}")
         rules = {name: parse_rule(getattr(self, name), name) for name in TARGETS if getattr(self, name) is not None}
         if not rules:
             raise RuleError("plasticity: at least one of the rules dw, dd, dt must be given")
@@ -651,6 +680,11 @@ class PlasticityProgram:
             trace = getattr(self, name)
             out[name] = {"impulse": float(trace.impulse), "tau": float(trace.tau)}
         out["t_epoch"] = int(self.t_epoch)
+        if self.weight_unit is not None:
+            out["weight_unit"] = float(self.weight_unit)
+        for name in ("post_factor", "reward"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
         return out
 
     @classmethod
@@ -665,7 +699,7 @@ class PlasticityProgram:
         for key in d:
             if key not in _FIELDS:
                 raise RuleError(f"plasticity: unknown field {_show(key)} (allowed: {', '.join(_FIELDS)})")
-        kwargs: dict[str, Any] = {name: d[name] for name in TARGETS + ("t_epoch",) if name in d}
+        kwargs: dict[str, Any] = {name: d[name] for name in TARGETS + ("t_epoch",) + _OPTION_FIELDS if name in d}
         for name in _TRACE_FIELDS:
             if name in d:
                 kwargs[name] = _trace_from_dict(name, d[name])
