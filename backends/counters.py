@@ -27,8 +27,17 @@ highest global core index used + 1):
 ``input_spike_msgs``
     Messages from host-injected inputs, one per (input spike, destination
     core), counted on the destination core.
-``learning_updates``, ``random_draws``
-    Filled by plasticity programs and stochastic elements (zero otherwise).
+``learning_updates``
+    At every epoch end of a plastic projection (the step ``row`` with
+    ``(row + 1) % t_epoch == 0``, ``row`` counted from the start of the
+    session, see ``row0``): ``nnz x (number of rules)`` synaptic-variable
+    updates, counted per synapse on the core of its postsynaptic neuron.
+``random_draws``
+    Random numbers drawn: one per StochasticBinary neuron per step (on its
+    core); one per synapse read of a presynaptic spike on a projection with
+    ``release_prob < 1`` (at the emission step, on the postsynaptic core);
+    one stochastic rounding per learning update (as ``learning_updates``).
+    The stochastic roundings of trace decay and impulses are not counted.
 """
 
 from __future__ import annotations
@@ -79,7 +88,8 @@ def _spike_matrix(raster: np.ndarray) -> sparse.csr_matrix:
     return sparse.csr_matrix(np.asarray(raster, dtype=np.int64))
 
 
-def count_ops(compiled: object, rasters: Mapping[str, np.ndarray], steps: int) -> dict[str, np.ndarray]:
+def count_ops(compiled: object, rasters: Mapping[str, np.ndarray], steps: int, row0: int = 0,
+              previous: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """All counters of a run.
 
     Parameters
@@ -90,12 +100,21 @@ def count_ops(compiled: object, rasters: Mapping[str, np.ndarray], steps: int) -
         ``(steps, size)`` boolean spike raster of every population.
     steps : int
         Steps run.
+    row0 : int
+        Row of the first step counted from the start of the simulation (a
+        session that continues an earlier run); it places the learning epochs.
+    previous : mapping of str to numpy.ndarray, optional
+        ``(k, size)`` spike rasters of the ``k`` steps before ``row0`` (every
+        population, same ``k``): their spikes still arriving in this run make
+        neuron updates active.
     """
     layout = Layout(compiled)
     n_cores = layout.n_cores
     out = {name: np.zeros((steps, n_cores), dtype=np.int64) for name in COUNTER_NAMES}
     pops = {p.name: p for p in compiled.populations}  # type: ignore[attr-defined]
     spikes = {name: _spike_matrix(r) for name, r in rasters.items()}
+    k_prev = next(iter(previous.values())).shape[0] if previous else 0
+    with_prev = {name: _spike_matrix(np.concatenate([previous[name], r])) for name, r in rasters.items()} if k_prev else spikes
     received = {name: np.zeros((steps, p.size), dtype=bool) for name, p in pops.items() if not p.is_input}
     dest_cores: dict[str, sparse.csr_matrix] = {}
 
@@ -106,12 +125,21 @@ def count_ops(compiled: object, rasters: Mapping[str, np.ndarray], steps: int) -
         reach = per_core.copy()
         reach.data[:] = 1
         dest_cores[proj.pre] = reach if proj.pre not in dest_cores else dest_cores[proj.pre] + reach
+        if proj.release_prob < 1.0:
+            out["random_draws"] += (spikes[proj.pre] @ per_core).toarray()
+        if proj.plasticity is not None:
+            rows = np.arange(row0, row0 + steps)
+            due = (rows + 1) % int(proj.plasticity.t_epoch) == 0
+            updates = np.bincount(post_cores, minlength=n_cores).astype(np.int64) * len(proj.plasticity.rules)
+            out["learning_updates"][due] += updates
+            out["random_draws"][due] += updates
         for delay in np.unique(proj.delays):
             sel = proj.delays == delay
             hit = sparse.csr_matrix((np.ones(int(sel.sum()), dtype=np.int64), (proj.pre_idx[sel], proj.post_idx[sel])), shape=(proj.n_pre, proj.n_post))
-            arrivals = (spikes[proj.pre] @ hit).toarray() > 0
-            if delay < steps:
-                received[proj.post][delay:] |= arrivals[: steps - delay]
+            arrivals = (with_prev[proj.pre] @ hit).toarray() > 0  # source row j arrives at run row j - k_prev + delay
+            start = max(0, int(delay) - k_prev)
+            if start < steps:
+                received[proj.post][start:] |= arrivals[start + k_prev - delay: steps + k_prev - delay]
 
     for name, pop in pops.items():
         raster = np.asarray(rasters[name], dtype=bool)
@@ -124,6 +152,8 @@ def count_ops(compiled: object, rasters: Mapping[str, np.ndarray], steps: int) -
             continue
         active = raster | received[name] | (pop.bias_mant != 0)[None, :]
         onehot = sparse.csr_matrix((np.ones(pop.size, dtype=np.int64), (np.arange(pop.size), cores)), shape=(pop.size, n_cores))
+        if pop.kind == "StochasticBinary":
+            out["random_draws"] += np.bincount(cores, minlength=n_cores).astype(np.int64)[None, :]
         out["spikes"] += (spikes[name] @ onehot).toarray()
         out["neuron_updates_active"] += (sparse.csr_matrix(active.astype(np.int64)) @ onehot).toarray()
         out["neuron_updates_inactive"] += (sparse.csr_matrix((~active).astype(np.int64)) @ onehot).toarray()

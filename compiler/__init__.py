@@ -1,7 +1,8 @@
 """The compiler: IR network -> CompiledNetwork (integers and layout) + CompileReport.
 
 Passes (one module each, pure functions): :mod:`.target` (validate for the
-target), :mod:`.quantize`, :mod:`.partition`, :mod:`.place`; driven by
+target), :mod:`.lower` (plasticity programs against the learning engine),
+:mod:`.quantize`, :mod:`.partition`, :mod:`.place`; driven by
 :func:`compile_network`. See docs/compiler.md.
 """
 

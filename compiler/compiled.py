@@ -62,6 +62,10 @@ class CompiledPopulation:
         Integer parameters specific to the neuron kind, sorted by name:
         StochasticBinary ``noise_width`` (``N`` of yuragi.fixedpoint.stochastic);
         EIF the integers of its neuron program (docs/backends.md).
+    clamp : str or None
+        StochasticBinary only: the name of the input population whose spikes
+        replace the neuron's own samples (IR ``StochasticBinary.clamp``;
+        ``yuragi.fixedpoint.stochastic``, "Clamped StochasticBinary").
     """
 
     name: str
@@ -78,6 +82,7 @@ class CompiledPopulation:
     scale: float = 1.0
     source: Model | None = None
     params: tuple[tuple[str, int], ...] = ()
+    clamp: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", tuple(sorted((str(k), int(v)) for k, v in dict(self.params).items())))

@@ -45,6 +45,7 @@ def compiled_to_json(c: CompiledNetwork, writer: _ArrayWriter) -> dict:
                 "v_init": writer.ref(p.v_init),
                 "u_init": writer.ref(p.u_init),
                 "source": _model_to_json(p.source, writer) if p.source is not None else None,
+                **({"clamp": p.clamp} if p.clamp is not None else {}),
             }
             for p in c.populations
         ],
@@ -98,14 +99,19 @@ def _compiled_from_archive(reader: ArchiveReader) -> CompiledNetwork:
         for key, value in params.items():
             if not isinstance(value, int) or isinstance(value, bool):
                 reader.fail(f"{where}.params.{key}", f"must be an integer, got {value!r}")
+        clamp = get(p, "clamp", where, (str, type(None)), reader) if "clamp" in p else None
         pops.append(
             CompiledPopulation(
-                get(p, "name", where, str, reader), get(p, "kind", where, str, reader), **ints, params=tuple(params.items()),
+                get(p, "name", where, str, reader), get(p, "kind", where, str, reader), **ints, params=tuple(params.items()), clamp=clamp,
                 scale=float(get(p, "scale", where, (int, float), reader)), **arrays,
                 source=_model_from_json(source_doc, f"{where}.source", reader) if source_doc is not None else None,
             )
         )
     sizes = {p.name: p.size for p in pops}
+    inputs = {p.name for p in pops if p.is_input}
+    for i, p in enumerate(pops):
+        if p.clamp is not None and (p.kind != "StochasticBinary" or p.clamp not in inputs or sizes[p.clamp] != p.size):
+            reader.fail(f"populations[{i}].clamp", f"'{p.clamp}' must name an input population of {p.size} neurons, on a StochasticBinary population")
     projs = []
     for i, p in enumerate(get(doc, "projections", "compiled.json", list, reader)):
         where = f"projections[{i}]"

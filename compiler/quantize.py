@@ -49,6 +49,16 @@ the decay multiply (at most 1 integer unit per step, ``2**-20`` of threshold).
 3. *weight range*: the strongest synapse of every incoming projection fits
    ``k_max << (weight_exp_max + shift + 6)``.
 4. *threshold mantissa*: ``S v_th <= (2**vth_mant_bits - 1) << vth_shift``.
+5. *weight unit*: when a plastic projection's program sets ``weight_unit``
+   (the IR weight of one integer step ``W = 1`` of the learning engine's
+   weight), ``S`` is the **largest** scale not above rules 1-4 (rule 3 without
+   that projection) with ``weight_unit * per_unit == 2**(weight_exp + 6)``
+   for an integer ``weight_exp`` in ``[max(0, weight_exp_min),
+   weight_exp_max]`` (``per_unit = S dt`` for LIF/EIF, ``S`` for
+   StochasticBinary). Several plastic projections into one population need
+   units that differ by powers of two. If no exponent fits (or the units are
+   incompatible) quantization fails with a :class:`CompileError` naming the
+   projections.
 
 The binding constraint is reported (``scale_limited_by``). With rule 1
 binding, ``vth = 2**14`` exactly and the threshold error is 0.
@@ -69,8 +79,25 @@ synapse clips (the finest grid that holds the strongest synapse, as Lava's
 ``optimize_weight_bits`` and nengo-loihi do), round each weight to the
 nearest grid point (halves away from zero) and store ``W = k << shift``, so
 Lava's clip and truncate leave it unchanged. The sign mode follows the
-weights (all >= 0: excitatory, all <= 0: inhibitory, else mixed); plastic
-projections are always mixed so learning can move weights across 0.
+weights (all >= 0: excitatory, all <= 0: inhibitory, else mixed).
+
+**Plastic projections** (``plasticity`` set) always use ``num_weight_bits =
+8``: Lava's learning engine keeps 8-bit weights (``W_WEIGHTS_U = 8``) and
+the learned ``W`` is any integer of the sign mode's range. Their sign mode
+also follows the initial weights (:func:`sign_mode_of` with ``plastic=True``:
+single-signed weights keep their sign, the learning engine saturating at 0;
+all-zero initial weights give mixed). Because learned weights are not
+multiples of ``2**shift``, plastic projections keep ``weight_exp >= 0``: one
+integer step ``W = 1`` then adds exactly ``2**(weight_exp + 6)`` to ``u``,
+which the report gives as the projection's weight unit. With a
+``weight_unit`` (rule 5) the exponent is pinned by the post population's
+scale and ``W = round(w / weight_unit)`` on the grid of the sign mode: exact
+for multiples of the unit in excitatory / inhibitory mode; a mixed-sign
+8-bit weight is stored on Lava's grid of 2 (``truncate_weights`` drops its
+lowest bit), so there only even multiples are exact (the rest is rounded and
+reported). Weights beyond the 8-bit range of the unit are an error.
+Projections with ``release_prob < 1`` quantize as usual: release is applied
+at run time.
 
 **Synapse storage.** Sparse IR weights keep their coordinates (``dense=False``,
 explicit zeros included). Dense IR weights keep ``dense=True`` (Lava ``Dense``
@@ -84,11 +111,19 @@ custom/microcode neuron) use the same Dense path with ``u_int = S h``,
 ``S = 2**SB_TEMPERATURE_BITS / temperature`` (one temperature unit = ``2**16``,
 so the sigmoid argument is ``u_int / 2**16``; ``|h| / T`` up to 128 fits the
 24-bit ``u`` and up to 32 per step fits the 16-bit ``a_out``), bounded by
-rules 2-3. Their ``du`` is ``4095`` (retention exactly 0: ``u`` holds this
-step's input), ``dv = vth = 0`` (unused), bias ``S bias``. **EIF** populations
-get the LIF fields with ``v_th`` the spike cut-off; ``delta_T`` and ``v_T``
-(scaled by ``S``) are only in the report (``extra``) until
-:class:`~yuragi.compiler.compiled.CompiledPopulation` has fields for them.
+rules 2, 3 and 5. Their ``du`` is ``4095`` (retention exactly 0: ``u`` holds this
+step's input), ``dv = vth = 0`` (unused), bias ``S bias``, and
+``params = (("noise_width", N),)`` with ``N = round(4 T S)``: the neuron
+spikes with probability ``clip(1/2 + x / N, 0, 1)`` for the drive ``x = S (h
++ bias)`` (:mod:`yuragi.fixedpoint.stochastic`), i.e. ``clip(1/2 + (h +
+bias) / (4 T), 0, 1)``, the piecewise-linear function with the slope
+``1/(4T)`` of ``sigmoid((h + bias) / T)`` at 0 (not the logistic itself;
+the report states it). **EIF** populations
+get the LIF fields with ``v_th`` the spike cut-off, and the integers of
+their Loihi 2 neuron program in ``params`` (``eif_v0``, ``eif_k``,
+``eif_k_shift``, ``eif_frac_bits``, ``eif_table_bits``, ``eif_v_reset``; see
+:func:`yuragi.fixedpoint.eif.eif_params` and docs/backends.md); the report's
+``extra`` keeps ``v_T`` and ``delta_T`` scaled by ``S``.
 """
 
 from __future__ import annotations
@@ -100,6 +135,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import CompileError
+from ..fixedpoint.eif import eif_params
 from ..hw_profiles import HardwareProfile, load_profile
 from ..ir import Network
 from ..ir._arrays import find_named
@@ -117,6 +153,8 @@ from .compiled import (
 __all__ = [
     "HEADROOM_BITS",
     "LAVA_WEIGHT_BITS",
+    "LEARNING_WEIGHT_BITS",
+    "NOISE_WIDTH_PER_TEMPERATURE",
     "SB_TEMPERATURE_BITS",
     "SIGN_MODE_NAMES",
     "PopulationQuantization",
@@ -145,6 +183,14 @@ U_DECAY_OFFSET, V_DECAY_OFFSET = 1, 0
 HEADROOM_BITS = 3
 #: StochasticBinary: one temperature unit = ``2**SB_TEMPERATURE_BITS`` integer units of ``u``.
 SB_TEMPERATURE_BITS = 16
+#: StochasticBinary noise width ``N = NOISE_WIDTH_PER_TEMPERATURE * T * S``: the slope ``1/N`` of the
+#: piecewise-linear activation matches the slope ``1/(4 T)`` of ``sigmoid(h / T)`` at ``h = 0``.
+NOISE_WIDTH_PER_TEMPERATURE = 4
+#: Range of the noise width (``yuragi.fixedpoint.stochastic.stochastic_binary_spikes``: ``[2, 2**31]``).
+NOISE_WIDTH_MIN, NOISE_WIDTH_MAX = 2, 1 << 31
+#: Weight bits of plastic projections: Lava's learning engine keeps 8-bit weights
+#: (``magma/core/learning/constants.py`` ``W_WEIGHTS_U = 8``, signed 9).
+LEARNING_WEIGHT_BITS = 8
 
 SIGN_MODE_NAMES: Mapping[int, str] = {SIGN_MIXED: "mixed", SIGN_EXCITATORY: "excitatory", SIGN_INHIBITORY: "inhibitory"}
 
@@ -245,12 +291,19 @@ def split_bias(target: float, mant_bits: int = 13, exp_max: int = 7) -> tuple[in
 
 
 def sign_mode_of(values: np.ndarray, plastic: bool = False) -> int:
-    """Lava sign mode for float weights (``determine_sign_mode``); plastic projections are mixed.
+    """Lava sign mode for float weights (``determine_sign_mode``), also for plastic projections.
 
-    All ``>= 0`` (incl. all zero): excitatory; all ``<= 0``: inhibitory; else mixed.
+    All ``>= 0`` (incl. all zero): excitatory; all ``<= 0``: inhibitory; else
+    mixed. A plastic projection (``plastic=True``) keeps the sign of its
+    initial weights as on Loihi: the learning engine saturates learned
+    weights to the sign mode's range (excitatory ``[0, 255]``, inhibitory
+    ``[-255, 0]``, mixed ``[-256, 255]``; ``yuragi.fixedpoint.learning``), so
+    single-signed weights never change sign; a plastic projection whose
+    initial weights are all zero is mixed (learning decides the sign; zero
+    is exact on every grid).
     """
     values = np.asarray(values)
-    if plastic:
+    if plastic and (values.size == 0 or not values.any()):
         return SIGN_MIXED
     if values.size == 0 or values.min() >= 0:
         return SIGN_EXCITATORY
@@ -338,9 +391,10 @@ class PopulationQuantization:
     n_v_init_clipped : int
         Initial voltages outside ``[v_min, v_max]`` (clipped).
     extra : tuple of (str, float)
-        Model parameters the compiled population cannot hold yet, scaled to
-        integer units (EIF ``v_T_int``, ``delta_T_int``; StochasticBinary
-        ``temperature_int``).
+        Model parameters in integer units: EIF ``v_T_int``, ``delta_T_int``
+        (the EIF neuron program itself is in the compiled ``params``); StochasticBinary
+        ``temperature_int`` (``T S``) and ``noise_width`` (``N``, the
+        compiled population's ``param("noise_width")``).
     """
 
     name: str
@@ -399,6 +453,13 @@ class ProjectionQuantization:
         Synapses beyond the representable range (clipped to it).
     n_zeroed : int
         Synapses with a non-zero float weight that became 0.
+    weight_unit : float or None
+        Plastic projections: the IR weight of one integer step of the
+        learning engine's weight (``W = 1``, adding exactly
+        ``2**(weight_exp + 6)`` to ``u``); None for static projections.
+    weight_unit_requested : bool
+        True when ``weight_unit`` is the program's ``weight_unit`` (exact),
+        False when the compiler chose it.
     """
 
     name: str
@@ -414,6 +475,8 @@ class ProjectionQuantization:
     max_abs_error: float
     n_clipped: int
     n_zeroed: int
+    weight_unit: float | None = None
+    weight_unit_requested: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe row."""
@@ -479,6 +542,8 @@ class _ProjectionPlan:
     dense: bool
     num_weight_bits: int
     sign_mode: int
+    plastic: bool = False
+    unit: float | None = None  # the program's weight_unit (IR weight of W = 1), if any
 
 
 def _synapses(proj: Projection, n_post: int, n_pre: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -494,11 +559,20 @@ def _synapses(proj: Projection, n_post: int, n_pre: int) -> tuple[np.ndarray, np
     return pre, post, matrix[post, pre], np.asarray(d, dtype=np.int64), True
 
 
-def _weight_exp_range(shift: int, profile: HardwareProfile) -> tuple[int, int]:
-    """Range of ``e = shift + weight_exp`` (linear Dense: ``e >= 0``)."""
-    lo = max(0, shift + profile.bits.weight_exp_min)
+def _weight_exp_range(shift: int, profile: HardwareProfile, plastic: bool = False) -> tuple[int, int]:
+    """Range of ``e = shift + weight_exp`` (linear Dense: ``e >= 0``; plastic: ``weight_exp >= 0``)."""
+    if plastic:
+        # learned weights take every integer W, so only weight_exp >= 0 keeps the summed input linear
+        lo = shift + max(0, profile.bits.weight_exp_min)
+    else:
+        lo = max(0, shift + profile.bits.weight_exp_min)
     hi = shift + profile.bits.weight_exp_max
     return lo, hi
+
+
+def _plastic_weight_exp_range(profile: HardwareProfile) -> tuple[int, int]:
+    """Range of a plastic projection's Lava ``weight_exp`` (``>= 0``, see :func:`_weight_exp_range`)."""
+    return max(0, profile.bits.weight_exp_min), profile.bits.weight_exp_max
 
 
 def _choose_weight_exp(targets: np.ndarray, k_min: int, k_max: int, e_lo: int, e_hi: int, act: int) -> int:
@@ -519,46 +593,74 @@ def _choose_weight_exp(targets: np.ndarray, k_min: int, k_max: int, e_lo: int, e
     return e_hi
 
 
-def _quantize_projection(plan: _ProjectionPlan, n_pre: int, n_post: int, per_unit: float, profile: HardwareProfile) -> tuple[CompiledProjection, ProjectionQuantization]:
-    """Integer weights of one projection whose post population has ``per_unit`` integer u-units per IR weight unit."""
+def _quantize_projection(
+    plan: _ProjectionPlan, n_pre: int, n_post: int, per_unit: float, profile: HardwareProfile, weight_exp: int | None = None,
+) -> tuple[CompiledProjection, ProjectionQuantization, list[str]]:
+    """Integer weights of one projection whose post population has ``per_unit`` integer u-units per IR weight unit.
+
+    ``weight_exp`` is given for a plastic projection with a ``weight_unit``
+    (pinned by the post population's scale, see :func:`_unit_scale`): then
+    ``W = round(w / weight_unit)`` on the sign mode's grid, exactly, and
+    weights beyond the grid are a problem (returned) rather than clipped.
+    """
     act = profile.bits.act_shift
     nb, mode = plan.num_weight_bits, plan.sign_mode
     shift, k_min, k_max = weight_grid(nb, mode)
-    e_lo, e_hi = _weight_exp_range(shift, profile)
-    targets = plan.values * per_unit
-    e = _choose_weight_exp(targets, k_min, k_max, e_lo, e_hi, act)
-    step = float(1 << (e + act))
-    k_raw = round_half_away(targets / step)
-    k = np.clip(k_raw, k_min, k_max)
+    problems: list[str] = []
+    w = plan.values
     proj = plan.proj
+    if weight_exp is not None and plan.unit is not None:
+        e = shift + weight_exp
+        k_raw = round_half_away(w / (plan.unit * (1 << shift)))
+        k = np.clip(k_raw, k_min, k_max)
+        weight_step = plan.unit * (1 << shift)
+        w_q = k * weight_step
+        if np.any(k_raw != k):
+            worst = float(w[np.argmax(np.abs(w / plan.unit))])
+            problems.append(
+                f"projection '{proj.name}': weight {worst:g} is {worst / plan.unit:g} weight units (weight_unit = "
+                f"{plan.unit:g}), outside the learning engine's {SIGN_MODE_NAMES[mode]} range "
+                f"[{k_min << shift}, {k_max << shift}] units (8-bit weights); use a larger weight_unit or smaller weights"
+            )
+    else:
+        e_lo, e_hi = _weight_exp_range(shift, profile, plan.plastic)
+        targets = w * per_unit
+        e = _choose_weight_exp(targets, k_min, k_max, e_lo, e_hi, act)
+        step = float(1 << (e + act))
+        k_raw = round_half_away(targets / step)
+        k = np.clip(k_raw, k_min, k_max)
+        weight_step = step / per_unit
+        w_q = k * step / per_unit
+    unit = None
+    if plan.plastic:
+        unit = plan.unit if plan.unit is not None else float(1 << (e - shift + act)) / per_unit
     compiled = CompiledProjection(
         name=proj.name, pre=proj.pre, post=proj.post, n_pre=n_pre, n_post=n_post,
         pre_idx=plan.pre_idx, post_idx=plan.post_idx, weights=np.left_shift(k, shift), delays=plan.delays,
         num_weight_bits=nb, weight_exp=e - shift, sign_mode=mode, dense=plan.dense,
         release_prob=float(proj.release_prob), plasticity=proj.plasticity,
     )
-    w = plan.values
-    w_q = k * step / per_unit
     nonzero = w != 0
     err = np.abs(w_q - w)
     norm = float(np.sum(w**2))
     row = ProjectionQuantization(
         name=proj.name, pre=proj.pre, post=proj.post, num_weight_bits=nb, weight_exp=e - shift,
-        sign_mode=SIGN_MODE_NAMES[mode], weight_step=step / per_unit, n_synapses=int(w.size),
+        sign_mode=SIGN_MODE_NAMES[mode], weight_step=weight_step, n_synapses=int(w.size),
         rms_rel_error=float(np.sqrt(np.sum(err**2) / norm)) if norm > 0 else 0.0,
         max_abs_rel_error=float(np.max(err[nonzero] / np.abs(w[nonzero]))) if nonzero.any() else 0.0,
         max_abs_error=float(err.max()) if err.size else 0.0,
         n_clipped=int(np.count_nonzero(k_raw != k)),
         n_zeroed=int(np.count_nonzero(nonzero & (k == 0))),
+        weight_unit=unit, weight_unit_requested=plan.unit is not None,
     )
-    return compiled, row
+    return compiled, row, problems
 
 
 def _weight_scale_limits(plan: _ProjectionPlan, per_unit_per_s: float, profile: HardwareProfile) -> list[tuple[float, str]]:
     """Largest ``S`` at which the strongest synapses of ``plan`` still fit (rule 3)."""
     act = profile.bits.act_shift
     shift, k_min, k_max = weight_grid(plan.num_weight_bits, plan.sign_mode)
-    _, e_hi = _weight_exp_range(shift, profile)
+    _, e_hi = _weight_exp_range(shift, profile, plan.plastic)
     top = float(1 << (e_hi + act))
     out = []
     pos, neg = plan.values[plan.values > 0], plan.values[plan.values < 0]
@@ -582,8 +684,51 @@ def _worst_step_input(plans: list[_ProjectionPlan], size: int) -> float:
 # ============================================================== populations
 
 
-def _choose_scale(pop: Population, plans: list[_ProjectionPlan], dt: float, profile: HardwareProfile) -> tuple[float, str]:
-    """The population's scale ``S`` and the constraint that set it (module docstring, rules 1-4)."""
+@dataclass(frozen=True)
+class _Scale:
+    """A population's scale ``S``, what set it, the weight exponents it pins, and any problem."""
+
+    value: float
+    limited_by: str
+    pinned: Mapping[str, int]  # Lava weight_exp of each plastic projection with a weight_unit
+    problem: str | None = None
+
+
+def _unit_scale(pop: Population, unit_plans: list[_ProjectionPlan], per_s: float, s_other: float, why: str, profile: HardwareProfile) -> _Scale:
+    """Rule 5: the largest ``S <= s_other`` with ``weight_unit * S * per_s == 2**(weight_exp + act_shift)``.
+
+    One ``S`` serves every plastic projection with a ``weight_unit`` into
+    ``pop``, each with its own integer ``weight_exp`` in
+    ``[max(0, weight_exp_min), weight_exp_max]``; their units must therefore
+    differ by powers of two.
+    """
+    act = profile.bits.act_shift
+    lo, hi = _plastic_weight_exp_range(profile)
+    ref = min(unit_plans, key=lambda p: p.unit)  # smallest unit: the lowest exponent
+    names = ", ".join(f"'{p.proj.name}' (weight_unit={p.unit:g})" for p in unit_plans)
+    ratios = [math.log2(p.unit / ref.unit) for p in unit_plans]
+    if any(abs(m - round(m)) > 1e-9 or round(m) > hi - lo for m in ratios):
+        return _Scale(s_other, why, {}, (
+            f"population '{pop.name}': plastic projections {names} ask for incompatible weight units: one scale per "
+            f"population makes each unit 2**(weight_exp + {act}) integer units with weight_exp in [{lo}, {hi}], so the "
+            f"units must differ by a power of two of at most 2**{hi - lo}; give them such weight units"
+        ))
+    for we in range(hi - max(int(round(m)) for m in ratios), lo - 1, -1):
+        scale = 2.0 ** (we + act) / (ref.unit * per_s)
+        if scale <= s_other * (1.0 + 1e-12):
+            pinned = {p.proj.name: we + int(round(m)) for p, m in zip(unit_plans, ratios)}
+            return _Scale(scale, f"weight unit of projection '{ref.proj.name}' (weight_exp = {we})", pinned)
+    least = 2.0 ** (lo + act) / (s_other * per_s)
+    return _Scale(s_other, why, {}, (
+        f"projection '{ref.proj.name}': weight_unit={ref.unit:g} needs a scale of at least {2.0 ** (lo + act) / (ref.unit * per_s):.4g} "
+        f"integer units per IR unit in population '{pop.name}' (one weight step = 2**(weight_exp + {act}) units, "
+        f"weight_exp >= {lo}), above the largest the population allows ({s_other:.4g}, set by {why}); "
+        f"use weight_unit >= {least:.4g}"
+    ))
+
+
+def _choose_scale(pop: Population, plans: list[_ProjectionPlan], dt: float, profile: HardwareProfile) -> _Scale:
+    """The population's scale ``S`` and the constraint that set it (module docstring, rules 1-5)."""
     bits = profile.bits
     model = pop.model
     state_top = 1 << (bits.state_bits - 1)
@@ -600,15 +745,29 @@ def _choose_scale(pop: Population, plans: list[_ProjectionPlan], dt: float, prof
         bias_top = ((1 << (bits.bias_mant_bits - 1)) - 1) << bits.bias_exp_max
         limits.append((bias_top / (per_s * abs(model.bias)), "bias range"))
     for plan in plans:
-        limits += _weight_scale_limits(plan, per_s, profile)
-    return min(limits, key=lambda item: item[0])
+        if plan.unit is None:  # a weight unit fixes its projection's grid instead (rule 5)
+            limits += _weight_scale_limits(plan, per_s, profile)
+    s_other, why = min(limits, key=lambda item: item[0])
+    unit_plans = [plan for plan in plans if plan.unit is not None]
+    if not unit_plans:
+        return _Scale(s_other, why, {})
+    return _unit_scale(pop, unit_plans, per_s, s_other, why, profile)
 
 
-def _neuron_population(pop: Population, plans: list[_ProjectionPlan], dt: float, profile: HardwareProfile) -> tuple[CompiledPopulation, PopulationQuantization, float]:
-    """Integer parameters of one neuron population; also returns integer u-units per IR weight unit."""
+def _neuron_population(
+    pop: Population, plans: list[_ProjectionPlan], dt: float, profile: HardwareProfile,
+) -> tuple[CompiledPopulation, PopulationQuantization, float, Mapping[str, int], list[str]]:
+    """Integer parameters of one neuron population.
+
+    Also returns the integer u-units per IR weight unit, the weight
+    exponents pinned by weight units (projection name -> Lava ``weight_exp``)
+    and the problems found (weight units, noise width).
+    """
     bits = profile.bits
     model = pop.model
-    scale, limited_by = _choose_scale(pop, plans, dt, profile)
+    chosen = _choose_scale(pop, plans, dt, profile)
+    scale, limited_by = chosen.value, chosen.limited_by
+    problems = [chosen.problem] if chosen.problem else []
     state_max = (1 << (bits.state_bits - 1)) - 1
     sb = isinstance(model, StochasticBinary)
     per_unit = scale if sb else scale * dt
@@ -649,16 +808,29 @@ def _neuron_population(pop: Population, plans: list[_ProjectionPlan], dt: float,
         n_clip = int(np.count_nonzero(raw != v_init))
 
     extra: tuple[tuple[str, float], ...] = ()
+    params: tuple[tuple[str, int], ...] = ()
     if isinstance(model, EIF):
         extra = (("v_T_int", model.v_T * scale), ("delta_T_int", model.delta_T * scale))
+        params = tuple(eif_params(model.v_T, model.delta_T, model.tau_mem, dt, scale, v_reset=model.v_reset,
+                                  where=f"population '{pop.name}'").items())
     elif sb:
-        extra = (("temperature_int", model.temperature * scale),)
+        noise_width = int(round_half_away(NOISE_WIDTH_PER_TEMPERATURE * model.temperature * scale))
+        if not NOISE_WIDTH_MIN <= noise_width <= NOISE_WIDTH_MAX:
+            problems.append(
+                f"population '{pop.name}': StochasticBinary noise width 4*T*S = {noise_width} is outside "
+                f"[{NOISE_WIDTH_MIN}, 2**31] (temperature {model.temperature:g}, scale {scale:.4g} set by {limited_by}); "
+                f"use a temperature closer to the size of the inputs"
+            )
+            noise_width = int(np.clip(noise_width, NOISE_WIDTH_MIN, NOISE_WIDTH_MAX))
+        extra = (("temperature_int", model.temperature * scale), ("noise_width", float(noise_width)))
+        params = (("noise_width", noise_width),)
 
     compiled = CompiledPopulation(
         name=pop.name, kind=model.KIND, size=int(pop.size), du=du, dv=dv, vth=vth,
         bias_mant=np.full(pop.size, bias_mant, dtype=np.int64), bias_exp=bias_exp,
         refractory=int(getattr(model, "refractory", 0)), v_init=v_init,
-        u_init=np.zeros(pop.size, dtype=np.int64), scale=float(scale),
+        u_init=np.zeros(pop.size, dtype=np.int64), scale=float(scale), params=params,
+        clamp=model.clamp if sb else None,
     )
     row = PopulationQuantization(
         name=pop.name, kind=model.KIND, scale=float(scale), scale_limited_by=limited_by,
@@ -668,7 +840,7 @@ def _neuron_population(pop: Population, plans: list[_ProjectionPlan], dt: float,
         v_min=-state_max / scale, v_max=state_max / scale, u_max=state_max / per_unit,
         worst_step_input=_worst_step_input(plans, pop.size), n_v_init_clipped=n_clip, extra=extra,
     )
-    return compiled, row, per_unit
+    return compiled, row, per_unit, chosen.pinned, problems
 
 
 # ==================================================================== public
@@ -676,19 +848,25 @@ def _neuron_population(pop: Population, plans: list[_ProjectionPlan], dt: float,
 
 def _weight_bits_problems(net: Network, weight_bits: Mapping[str, int], limit: int) -> list[str]:
     names = {p.name for p in net.projections}
+    plastic = {p.name for p in net.projections if p.plasticity is not None}
     out = []
     for name, nb in weight_bits.items():
         if name not in names:
             out.append(f"weight_bits names projection '{name}', which does not exist (projections: {', '.join(sorted(names)) or 'none'})")
         elif not isinstance(nb, (int, np.integer)) or isinstance(nb, bool) or not 1 <= nb <= limit:
             out.append(f"projection '{name}': num_weight_bits must be an integer in [1, {limit}], got {nb!r}")
+        elif name in plastic and nb != LEARNING_WEIGHT_BITS:
+            out.append(f"projection '{name}': num_weight_bits of a plastic projection is {LEARNING_WEIGHT_BITS} "
+                       f"(Lava's learning engine keeps 8-bit weights), got {nb!r}; drop its weight_bits entry")
     return out
 
 
 def _plan(proj: Projection, sizes: Mapping[str, int], nb: int) -> _ProjectionPlan:
     pre_idx, post_idx, values, delays, dense = _synapses(proj, sizes[proj.post], sizes[proj.pre])
-    return _ProjectionPlan(proj, pre_idx, post_idx, np.asarray(values, dtype=np.float64), delays, dense, nb,
-                           sign_mode_of(values, plastic=proj.plasticity is not None))
+    plastic = proj.plasticity is not None
+    return _ProjectionPlan(proj, pre_idx, post_idx, np.asarray(values, dtype=np.float64), delays, dense,
+                           LEARNING_WEIGHT_BITS if plastic else nb, sign_mode_of(values, plastic=plastic),
+                           plastic=plastic, unit=proj.plasticity.weight_unit if plastic else None)
 
 
 def quantize(net: Network, profile: HardwareProfile | str, weight_bits: Mapping[str, int] | None = None) -> QuantizedNetwork:
@@ -707,6 +885,7 @@ def quantize(net: Network, profile: HardwareProfile | str, weight_bits: Mapping[
     weight_bits : mapping of str to int, optional
         ``num_weight_bits`` per projection name, overriding the default
         ``min(profile.bits.weight_bits_max, 8)``; each in ``[1, that]``.
+        Plastic projections always use 8 (``LEARNING_WEIGHT_BITS``).
 
     Returns
     -------
@@ -717,7 +896,11 @@ def quantize(net: Network, profile: HardwareProfile | str, weight_bits: Mapping[
     Raises
     ------
     CompileError
-        For a ``weight_bits`` entry naming no projection or out of range.
+        For a ``weight_bits`` entry naming no projection or out of range;
+        for weight units that cannot be met (incompatible units into one
+        population, no weight exponent in range, weights beyond the 8-bit
+        range of the unit) and StochasticBinary noise widths out of range,
+        every problem listed.
     """
     profile = load_profile(profile)
     dt = float(net.dt)
@@ -733,18 +916,26 @@ def quantize(net: Network, profile: HardwareProfile | str, weight_bits: Mapping[
     pops: list[CompiledPopulation] = []
     pop_rows: list[PopulationQuantization] = []
     per_unit: dict[str, float] = {}
+    pinned: dict[str, int] = {}
     for pop in net.populations:
         if pop.is_input:
             pops.append(CompiledPopulation(name=pop.name, kind=pop.model.KIND, size=int(pop.size), source=pop.model))
             continue
         incoming = [plans[p.name] for p in net.projections if p.post == pop.name]
-        compiled, row, per_unit[pop.name] = _neuron_population(pop, incoming, dt, profile)
+        compiled, row, per_unit[pop.name], exps, found = _neuron_population(pop, incoming, dt, profile)
+        pinned.update(exps)
+        problems += found
         pops.append(compiled)
         pop_rows.append(row)
 
     projs, proj_rows = [], []
     for proj in net.projections:
-        compiled, row = _quantize_projection(plans[proj.name], sizes[proj.pre], sizes[proj.post], per_unit[proj.post], profile)
+        compiled, row, found = _quantize_projection(plans[proj.name], sizes[proj.pre], sizes[proj.post], per_unit[proj.post],
+                                                    profile, weight_exp=pinned.get(proj.name))
+        problems += found
         projs.append(compiled)
         proj_rows.append(row)
+    if problems:
+        raise CompileError(f"cannot quantize network '{net.name}': {problems[0]}"
+                           + (f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""), tuple(problems))
     return QuantizedNetwork(tuple(pops), tuple(projs), QuantizationReport(tuple(pop_rows), tuple(proj_rows)))

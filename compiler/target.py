@@ -18,8 +18,8 @@ What the open Lava models (lava-nc 0.10.0) lack is taken into account: the
 bit-accurate LIF (``lava/proc/lif/models.py``, ``PyLifModelBitAcc``) has no
 refractory period (its docstring lists it as missing vs. Loihi 1); no Lava
 process has an EIF, a stochastic binary neuron or a per-synapse release
-probability; the learning engine is simulated bit-*approximately*
-(``lava/proc/dense/models.py``, ``PyLearningDenseModelBitApproximate``).
+probability. Plasticity programs (the learning engine) are checked by the
+next pass, :mod:`yuragi.compiler.lower`.
 """
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ from ..hw_profiles import HardwareProfile, load_profile
 from ..ir import Network
 from ..ir.neurons import EIF, LIF, StochasticBinary
 from ..ir.network import Population
-from ..ir.plasticity import PlasticityProgram
 from ..ir.projection import Projection
 from .compiled import EMULATED, MICROCODE, NATIVE, FeatureStatus
 
-__all__ = ["validate_for_target", "chip_name"]
+__all__ = ["RNG_NOTE", "chip_name", "raise_problems", "target_features", "validate_for_target"]
 
 _HINT_LOIHI2 = "--profile loihi2"
 _HINT_EMULATED = "--allow-emulated"
+#: Appended to the notes of every feature that draws random numbers (docs/compiler.md).
+RNG_NOTE = "draws from yuragi's counter-based RNG (yuragi/rng.py) in simulation; the chip's own generators on hardware"
 
 
 def chip_name(profile: HardwareProfile) -> str:
@@ -141,11 +142,7 @@ def _check_eif(where: str, model: EIF, dt: float, profile: HardwareProfile, out:
             f"use LIF, or {_HINT_LOIHI2}"
         )
         return
-    if model.v_reset != 0:
-        out.problem(
-            f"{where}: EIF v_reset={_num(model.v_reset)} mV is not supported: the compiled neuron "
-            f"resets v to 0 mV (the resting potential) after a spike; set v_reset=0"
-        )
+    # v_reset < v_th is checked by the IR; the EIF program resets to eif_v_reset (yuragi/fixedpoint/eif.py)
     _check_decays(where, model, dt, out)
     _check_refractory(where, model, profile, out)
 
@@ -157,15 +154,33 @@ def _check_stochastic_binary(where: str, profile: HardwareProfile, allow_emulate
         out.status(where, feature, NATIVE, f"native stochastic binary neuron on {chip}")
     elif feats.microcode_neurons:
         out.status(where, feature, MICROCODE,
-                   "no stochastic neuron in Lava; runs as a custom bit-accurate process / microcode neuron")
+                   f"no stochastic neuron in Lava; runs as a custom bit-accurate process / microcode neuron; {RNG_NOTE}")
     elif allow_emulated:
         out.status(where, feature, EMULATED,
-                   f"{chip} has no sigmoid-probability neuron; emulated off-chip (allowed by {_HINT_EMULATED})")
+                   f"{chip} has no sigmoid-probability neuron; emulated off-chip (allowed by {_HINT_EMULATED}); {RNG_NOTE}")
     else:
         out.problem(
             f"{where}: StochasticBinary neurons cannot run on {chip} (profile '{profile.name}': "
             f"features.stochastic_binary_native = false, no microcode neurons); "
             f"use {_HINT_EMULATED} to emulate them, or {_HINT_LOIHI2}"
+        )
+
+
+def _check_clamp(where: str, model: StochasticBinary, profile: HardwareProfile, allow_emulated: bool, out: _Collector) -> None:
+    """A clamped StochasticBinary: spikes copied from an input, firing probability from its own input."""
+    if model.clamp is None:
+        return
+    feats, chip = profile.features, chip_name(profile)
+    feature = "clamped StochasticBinary"
+    what = f"spikes copied from input population '{model.clamp}', firing probability from the neuron's own input"
+    if feats.microcode_neurons:
+        out.status(where, feature, MICROCODE, f"{what}; a {chip} microcode neuron with a clamp input")
+    elif allow_emulated:
+        out.status(where, feature, EMULATED, f"{what}; emulated off-chip (allowed by {_HINT_EMULATED})")
+    else:
+        out.problem(
+            f"{where}: field 'clamp' ({what}) cannot run on {chip} (profile '{profile.name}': no microcode "
+            f"neurons); use {_HINT_EMULATED} to emulate it, or {_HINT_LOIHI2}"
         )
 
 
@@ -180,7 +195,10 @@ def _check_population(pop: Population, dt: float, profile: HardwareProfile, allo
     elif isinstance(model, EIF):
         _check_eif(where, model, dt, profile, out)
     elif isinstance(model, StochasticBinary):
+        before = len(out.problems)
         _check_stochastic_binary(where, profile, allow_emulated, out)
+        if len(out.problems) == before:  # a rejected neuron needs no second line about its clamp
+            _check_clamp(where, model, profile, allow_emulated, out)
 
 
 # -------------------------------------------------------------- projections
@@ -211,10 +229,10 @@ def _check_release(where: str, proj: Projection, profile: HardwareProfile, allow
     elif feats.microcode_neurons:
         out.status(where, feature, MICROCODE,
                    f"release_prob={_num(p)}; no release probability in Lava Dense/Sparse, "
-                   "needs a custom process / microcode")
+                   f"needs a custom process / microcode; {RNG_NOTE}")
     elif allow_emulated:
         out.status(where, feature, EMULATED,
-                   f"release_prob={_num(p)}; emulated off-chip (allowed by {_HINT_EMULATED})")
+                   f"release_prob={_num(p)}; emulated off-chip (allowed by {_HINT_EMULATED}); {RNG_NOTE}")
     else:
         out.problem(
             f"{where}: release_prob={_num(p)} (stochastic synaptic release) cannot run on {chip} "
@@ -223,64 +241,44 @@ def _check_release(where: str, proj: Projection, profile: HardwareProfile, allow
         )
 
 
-def _traces_used(prog: PlasticityProgram) -> list[str]:
-    """Traces a program reads in its rules or gives a non-zero impulse."""
-    used = set().union(*(rule.symbols for rule in prog.rules.values()))
-    names = ("x1", "x2", "y1", "y2", "y3")
-    return [n for n in names if n in used or getattr(prog, n).impulse != 0]
-
-
-def _check_plasticity(where: str, proj: Projection, profile: HardwareProfile, out: _Collector) -> None:
-    prog = proj.plasticity
-    if prog is None:
-        return
-    learn, chip = profile.learning, chip_name(profile)
-    bad = False
-    if prog.t_epoch > learn.max_epoch:
-        bad = True
-        out.problem(
-            f"{where}: plasticity t_epoch={prog.t_epoch} steps exceeds {chip}'s longest learning epoch "
-            f"(learning.max_epoch = {learn.max_epoch} steps); use t_epoch <= {learn.max_epoch}"
-        )
-    for target, rule in prog.rules.items():
-        if len(rule.terms) > learn.max_product_terms:
-            bad = True
-            out.problem(
-                f"{where}: plasticity rule {target} has {len(rule.terms)} product terms, more than "
-                f"{chip}'s learning engine allows (learning.max_product_terms = {learn.max_product_terms}); "
-                f"merge or drop terms"
-            )
-    for trace in _traces_used(prog):
-        index, available = int(trace[1]), (learn.pre_traces if trace[0] == "x" else learn.post_traces)
-        if index > available:
-            bad = True
-            side = "pre" if trace[0] == "x" else "post"
-            out.problem(
-                f"{where}: plasticity uses trace {trace} but {chip} has {available} {side}synaptic "
-                f"trace(s) (learning.{side}_traces = {available}); rewrite the rule without {trace}"
-            )
-    if not bad:
-        out.status(where, "plasticity", NATIVE,
-                   f"learning engine, t_epoch={prog.t_epoch}; Lava simulates it bit-approximately "
-                   "(PyLearningDenseModelBitApproximate)")
-
-
 def _check_projection(proj: Projection, profile: HardwareProfile, allow_emulated: bool, out: _Collector) -> None:
     where = f"projection '{proj.name}'"
     _check_delays(where, proj, profile, out)
     _check_release(where, proj, profile, allow_emulated, out)
-    _check_plasticity(where, proj, profile, out)
+    # plasticity programs are checked by the next pass, compiler/lower.py
 
 
 # ------------------------------------------------------------------- public
 
 
-def _raise(net: Network, profile: HardwareProfile, problems: Iterable[str]) -> None:
+def raise_problems(net: Network, profile: HardwareProfile, problems: Iterable[str]) -> None:
+    """Raise one :class:`CompileError` listing ``problems`` (one line each) for ``net`` on ``profile``."""
     problems = tuple(problems)
     head = f"network '{net.name}' cannot be compiled for '{profile.name}': {problems[0]}"
     if len(problems) > 1:
         head += f" (and {len(problems) - 1} more problem(s))"
     raise CompileError(head, problems)
+
+
+def target_features(
+    net: Network,
+    profile: HardwareProfile | str,
+    allow_emulated: bool = False,
+) -> tuple[list[FeatureStatus], list[str]]:
+    """The feature statuses of ``net`` on ``profile`` and every problem, without raising.
+
+    See :func:`validate_for_target` for what is checked; the pipeline merges
+    these problems with those of :func:`yuragi.compiler.lower.lower_plasticity`
+    into one :class:`CompileError`.
+    """
+    profile = load_profile(profile)
+    out = _Collector()
+    dt = float(net.dt)
+    for pop in net.populations:
+        _check_population(pop, dt, profile, allow_emulated, out)
+    for proj in net.projections:
+        _check_projection(proj, profile, allow_emulated, out)
+    return out.statuses, out.problems
 
 
 def validate_for_target(
@@ -289,6 +287,9 @@ def validate_for_target(
     allow_emulated: bool = False,
 ) -> tuple[FeatureStatus, ...]:
     """Check every feature of ``net`` against a hardware profile.
+
+    Plasticity programs are checked by the next pass,
+    :func:`yuragi.compiler.lower.lower_plasticity`.
 
     Parameters
     ----------
@@ -307,8 +308,8 @@ def validate_for_target(
     tuple of FeatureStatus
         One entry per (element, feature) that the report should show: each
         population's neuron model or spike source, refractory periods,
-        synaptic delays > 1 step, stochastic release and plasticity, with
-        status ``NATIVE``, ``MICROCODE`` or ``EMULATED``
+        synaptic delays > 1 step and stochastic release, with status
+        ``NATIVE``, ``MICROCODE`` or ``EMULATED``
         (:mod:`yuragi.compiler.compiled`).
 
     Raises
@@ -319,12 +320,7 @@ def validate_for_target(
         and what to change).
     """
     profile = load_profile(profile)
-    out = _Collector()
-    dt = float(net.dt)
-    for pop in net.populations:
-        _check_population(pop, dt, profile, allow_emulated, out)
-    for proj in net.projections:
-        _check_projection(proj, profile, allow_emulated, out)
-    if out.problems:
-        _raise(net, profile, out.problems)
-    return tuple(out.statuses)
+    statuses, problems = target_features(net, profile, allow_emulated)
+    if problems:
+        raise_problems(net, profile, problems)
+    return tuple(statuses)

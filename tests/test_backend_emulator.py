@@ -569,9 +569,9 @@ def test_event_buffer_growth():
 @pytest.mark.parametrize(
     "change, match",
     [
-        (lambda c: dataclasses.replace(c, populations=tuple(dataclasses.replace(p, kind="EIF", source=None) if p.name == "hidden" else p for p in c.populations)), "population 'hidden': EIF"),
+        (lambda c: dataclasses.replace(c, populations=tuple(dataclasses.replace(p, kind="EIF", source=None) if p.name == "hidden" else p for p in c.populations)), "population 'hidden': the EIF program needs the integer parameter"),
         (lambda c: dataclasses.replace(c, populations=tuple(dataclasses.replace(p, kind="StochasticBinary") if p.name == "out" else p for p in c.populations)), "population 'out': StochasticBinary"),
-        (lambda c: dataclasses.replace(c, projections=tuple(dataclasses.replace(p, release_prob=0.5) if p.name == "hidden->out" else p for p in c.projections)), "projection 'hidden->out': stochastic release"),
+        (lambda c: dataclasses.replace(c, projections=tuple(dataclasses.replace(p, release_prob=1.5) if p.name == "hidden->out" else p for p in c.projections)), "projection 'hidden->out': release_prob"),
         (lambda c: dataclasses.replace(c, probes=(Probe("hidden", "w"),)), "probe 'hidden.w'"),
         (lambda c: dataclasses.replace(c, probes=(Probe("stim", "v"),)), "probe 'stim.v'"),
         (lambda c: dataclasses.replace(c, probes=(Probe("nobody", "v"),)), "no population or projection called 'nobody'"),
@@ -583,13 +583,13 @@ def test_unsupported_elements_name_themselves(change, match):
         em.run(change(net_chain()), 10)
 
 
-def test_plasticity_rejected():
+def test_plasticity_with_delays_rejected():
     from yuragi.ir.plasticity import PlasticityProgram
 
     c = net_chain()
-    fake = object.__new__(PlasticityProgram)
-    bad = dataclasses.replace(c, projections=tuple(dataclasses.replace(p, plasticity=fake) if p.name == "stim->hidden" else p for p in c.projections))
-    with pytest.raises(BackendError, match="projection 'stim->hidden': plasticity"):
+    stdp = PlasticityProgram(dw="2^-2*x0*y1 - 2^-2*y0*x1")
+    bad = dataclasses.replace(c, projections=tuple(dataclasses.replace(p, plasticity=stdp, delays=2) if p.name == "stim->hidden" else p for p in c.projections))
+    with pytest.raises(BackendError, match="projection 'stim->hidden': a plastic projection must have all delays 1"):
         em.run(bad, 10)
 
 

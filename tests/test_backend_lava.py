@@ -525,7 +525,7 @@ def small_program():
     return hand_network("small", [source("in", raster), lif("p", 2)], [projection("in->p", "in", "p", [[2, 0], [0, 2]])])
 
 
-@pytest.mark.parametrize("kind", ["EIF", "StochasticBinary"])
+@pytest.mark.parametrize("kind", ["Izhikevich"])  # EIF runs (tests/test_eif_backends.py)
 def test_unsupported_population_kind_is_named(kind):
     prog = small_program()
     prog = dataclasses.replace(prog, populations=(prog.populations[0], dataclasses.replace(prog.populations[1], kind=kind)))
@@ -533,14 +533,13 @@ def test_unsupported_population_kind_is_named(kind):
         lava_backend.run(prog, 3)
 
 
-def test_stochastic_release_and_plasticity_are_named():
+def test_unsupported_plasticity_settings_are_named():
+    """Stochastic release and plasticity run (tests/test_lava_plasticity.py); a plastic projection with delays does not."""
     prog = small_program()
     proj = prog.projections[0]
-    with pytest.raises(BackendError, match="projection 'in->p' has release_prob=0.5"):
-        lava_backend.run(dataclasses.replace(prog, projections=(dataclasses.replace(proj, release_prob=0.5),)), 3)
     rule = PlasticityProgram(dw="2^-4*x1*y0")
-    with pytest.raises(BackendError, match="projection 'in->p' is plastic"):
-        lava_backend.run(dataclasses.replace(prog, projections=(dataclasses.replace(proj, plasticity=rule),)), 3)
+    with pytest.raises(BackendError, match="projection 'in->p': a plastic projection must have all delays 1"):
+        lava_backend.run(dataclasses.replace(prog, projections=(dataclasses.replace(proj, plasticity=rule, delays=[2, 1]),)), 3)
 
 
 def test_hw_without_lava_loihi_is_one_clear_line():

@@ -79,15 +79,15 @@ def networks(draw):
         pre, n_pre = draw(st.sampled_from(names))
         post, n_post = draw(st.sampled_from(targets))
         plastic = rule if draw(st.booleans()) else None
-        rp = draw(st.sampled_from([1.0, 0.5, 0.25]))
+        rp = 1.0 if plastic else draw(st.sampled_from([1.0, 0.5, 0.25]))  # plastic: release 1, delays 1
         if draw(st.booleans()):
             w = np.array(draw(st.lists(finite, min_size=n_pre * n_post, max_size=n_pre * n_post))).reshape(n_post, n_pre)
-            delays = draw(st.integers(1, 9))
+            delays = 1 if plastic else draw(st.integers(1, 9))
             b.connect(pre, post, w, delays=delays, release_prob=rp, plasticity=plastic, name=f"c{k}")
         else:
             pairs = draw(st.lists(st.tuples(st.integers(0, n_pre - 1), st.integers(0, n_post - 1)), unique=True, max_size=6))
             values = draw(st.lists(finite, min_size=len(pairs), max_size=len(pairs)))
-            delays = np.array(draw(st.lists(st.integers(1, 5), min_size=len(pairs), max_size=len(pairs))), dtype=np.int64)
+            delays = np.array(draw(st.lists(st.integers(1, 1 if plastic else 5), min_size=len(pairs), max_size=len(pairs))), dtype=np.int64)
             b.connect_sparse(pre, post, [p for p, _ in pairs], [q for _, q in pairs], values, delays=delays, release_prob=rp, plasticity=plastic, name=f"c{k}")
     return b.build()
 

@@ -27,8 +27,8 @@ def small_network():
     hid = b.population("hid", 2, StochasticBinary(temperature=0.5))
     b.connect(stim, exc, weights=np.ones((3, 4)), delays=2)
     stdp = PlasticityProgram(dw="2^-2*x1*y0 - 2^-2*y1*x0", x1=Trace(16, 10), y1=Trace(16, 10))
-    b.connect(exc, hid, 0.5, plasticity=stdp, release_prob=0.8)
-    b.connect_sparse(exc, exc, [0, 1], [1, 2], [0.3, -0.2], name="rec")
+    b.connect(exc, hid, 0.5, plasticity=stdp)
+    b.connect_sparse(exc, exc, [0, 1], [1, 2], [0.3, -0.2], name="rec", release_prob=0.8)
     b.probe(exc, "v")
     b.probe("rec", "w")
     return b.build()
@@ -43,7 +43,7 @@ def test_builder_makes_graph_with_named_nodes_and_edges():
     assert net.n_neurons == 9
     # 12 dense ones + 6 dense 0.5s + 2 sparse
     assert net.n_synapses == 12 + 6 + 2
-    assert net.projection("exc->hid").release_prob == 0.8
+    assert net.projection("rec").release_prob == 0.8  # release only on static projections
     assert net.projection("exc->hid").plasticity.rules["dw"].terms
     assert [p.name for p in net.incoming("exc")] == ["stim->exc", "rec"]
 

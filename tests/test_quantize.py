@@ -439,10 +439,14 @@ def test_eif_population(l2):
     assert dict(row.extra) == {"v_T_int": 10.0 * pop.scale, "delta_T_int": 2.0 * pop.scale}
 
 
-def test_plastic_projection_is_mixed(l2):
+def test_plastic_projection_sign_mode_follows_initial_weights(l2):
+    # single-signed weights keep their sign (the learning engine saturates at 0); all-zero weights are mixed
     prog = PlasticityProgram(dw="2^-2*x0*y1 - 2^-2*y0*x1")
-    proj = quantize(single_projection_net(np.full((2, 2), 0.5), plasticity=prog), l2).projection("p")
-    assert proj.sign_mode == SIGN_MIXED and proj.plasticity == prog
+    for w, mode in ((0.5, SIGN_EXCITATORY), (-0.5, SIGN_INHIBITORY), (0.0, SIGN_MIXED)):
+        proj = quantize(single_projection_net(np.full((2, 2), w), plasticity=prog), l2).projection("p")
+        assert proj.sign_mode == mode and proj.plasticity == prog and proj.num_weight_bits == 8
+    mixed = quantize(single_projection_net(np.array([[0.5, -0.5]]), plasticity=prog), l2).projection("p")
+    assert mixed.sign_mode == SIGN_MIXED
 
 
 def test_report_is_json_safe(ei_net):

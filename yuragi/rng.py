@@ -29,20 +29,42 @@ STREAM_PRE_TRACE = 0x0500
 STREAM_POST_TRACE = 0x0600
 
 
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """fmix32 on a uint32 array or scalar (caller holds ``np.errstate(over="ignore")``)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * _C1
+    h = h ^ (h >> np.uint32(13))
+    h = h * _C2
+    return h ^ (h >> np.uint32(16))
+
+
 def fmix32(h: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finaliser (a bijection on uint32 with full avalanche)."""
-    h = np.asarray(h, dtype=np.uint32)
     with np.errstate(over="ignore"):
-        h = h ^ (h >> np.uint32(16))
-        h = h * _C1
-        h = h ^ (h >> np.uint32(13))
-        h = h * _C2
-        h = h ^ (h >> np.uint32(16))
-    return h
+        return _fmix(np.asarray(h, dtype=np.uint32))
+
+
+_KEY_CACHE: dict[tuple[int, int], np.uint32] = {}
+
+
+def _key(seed: int, stream: int) -> np.uint32:
+    """The hash state after mixing in ``seed`` and ``stream`` (cached: they are few)."""
+    k = (int(seed), int(stream))
+    key = _KEY_CACHE.get(k)
+    if key is None:
+        with np.errstate(over="ignore"):
+            h = _fmix(np.uint32(k[0]) ^ _GOLDEN)
+            key = _fmix(h ^ (np.uint32(k[1]) * _S1))
+        if len(_KEY_CACHE) < 65536:
+            _KEY_CACHE[k] = key
+    return key
 
 
 def hash32(seed: int, stream: int, step: np.ndarray | int, index: np.ndarray | int) -> np.ndarray:
     """Uniform 32-bit draws for ``(seed, stream, step, index)``; ``step``/``index`` broadcast.
+
+    ``h = fmix(fmix(fmix(fmix(seed ^ GOLDEN) ^ stream * S1) ^ step * S2) ^ index)``
+    with wrap-around uint32 arithmetic.
 
     Parameters
     ----------
@@ -58,11 +80,8 @@ def hash32(seed: int, stream: int, step: np.ndarray | int, index: np.ndarray | i
     numpy.ndarray of uint32
     """
     with np.errstate(over="ignore"):
-        h = fmix32(np.uint32(seed) ^ _GOLDEN)
-        h = fmix32(h ^ (np.uint32(stream) * _S1))
-        h = fmix32(h ^ (np.asarray(step, dtype=np.uint32) * _S2))
-        h = fmix32(h ^ np.asarray(index, dtype=np.uint32))
-    return h
+        h = _fmix(_key(seed, stream) ^ (np.asarray(step, dtype=np.uint32) * _S2))
+        return _fmix(h ^ np.asarray(index, dtype=np.uint32))
 
 
 def probability_threshold(p: np.ndarray | float) -> np.ndarray:

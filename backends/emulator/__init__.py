@@ -3,33 +3,57 @@
 Runs a :class:`~yuragi.compiler.compiled.CompiledNetwork` with the integer
 semantics of docs/backends.md (Lava's ``PyLifModelBitAcc`` +
 ``PyDenseModelBitAcc`` / ``PyDelayDenseModelBitAcc``, int32 corner cases
-included) and returns the same :class:`~yuragi.backends.result.RunResult` as
-the Lava and Brian2 backends: spikes of every population (events), the probed
-``u``/``v`` only, and op counters per step and per core (equal to
-:func:`yuragi.backends.counters.count_ops`, computed inside the step loop).
+included; StochasticBinary neurons, stochastic release and plasticity
+programs with the reference arithmetic of :mod:`yuragi.fixedpoint`) and
+returns the same :class:`~yuragi.backends.result.RunResult` as the Lava and
+Brian2 backends: spikes of every population (events), the probed variables
+only, and op counters per step and per core (equal to
+:func:`yuragi.backends.counters.count_ops`).
 
-Synaptic input is event driven: per step only the synapses of the neurons that
-spiked are visited (CSR by presynaptic neuron, grouped by delay) and added
-into a ring buffer of future input, one slot per step of delay (see
-:mod:`.program`), so the cost grows with spikes x fan-out, not with the
-number of synapses. The whole run is one compiled loop when numba is
-installed (``engine="numba"``, the default then), else vectorised numpy
-(``engine="numpy"``); both give identical results.
+Two engines, chosen per network:
+
+* **LIF fast path** (networks of LIF populations and static projections
+  with ``release_prob = 1``). Synaptic input is event driven: per step only
+  the synapses of the neurons that spiked are visited (CSR by presynaptic
+  neuron, grouped by delay) and added into a ring buffer of future input,
+  one slot per step of delay (see :mod:`.program`), so the cost grows with
+  spikes x fan-out, not with the number of synapses. The whole run is one
+  compiled loop when numba is installed (``engine="numba"``, the default
+  then), else vectorised numpy (``engine="numpy"``); both give identical
+  results and compute the counters inside the loop.
+* **General engine** (:mod:`.general`; any StochasticBinary or EIF
+  population, ``release_prob < 1`` or plasticity program): one vectorised numpy step at
+  a time (the same LIF update), counters from ``count_ops``. ``engine`` is
+  ignored for these networks. New neuron kinds plug in through
+  :data:`.neurons.NEURON_KINDS`.
 
 API
 ---
 ``run(program, steps, inputs=None, progress=False, engine="auto") -> RunResult``
-    One run. ``program`` is a CompiledNetwork or a :class:`Program` from
-    :func:`prepare` (flatten once, run many times).
+    One run. ``program`` is a CompiledNetwork or what :func:`prepare`
+    returned for it (check/flatten once, run many times); on the general
+    engine a fresh :class:`Session` and one ``Session.run``.
+``Session(program)``
+    A network whose state (neurons, pending input, weights, tags, traces)
+    persists between ``session.run(steps, inputs=None)`` calls, for training
+    loops; ``learning_state(proj)``, ``weights(proj)``, ``set_weights(proj, w)``.
+    A session's rows continue: each RunResult's rows are relative to the
+    start of its call, but random draws, learning epochs and generated
+    sources use the absolute row, so ``run(500)`` + ``run(500)`` equals
+    ``run(1000)``. Always runs on the general engine.
 ``run_batch(program, steps, batch_inputs, ...) -> BatchResult``
     Many independent input samples of one network (inference over a data
     set): ``batch_inputs[name]`` is a ``(samples, steps, size)`` raster of each
-    ``ExternalInput`` population; other sources are the same for every sample.
+    ``ExternalInput`` population. Fast path: other sources are the same for
+    every sample. General engine: sample ``s`` runs from the compiled state
+    (no learning carries over) with seed ``compiled.seed + s``, exactly as
+    ``run`` of the network with that seed (its generated sources differ too).
     Returns spike counts, first-spike steps and counter totals per sample;
     ``detail=True`` also keeps one full RunResult per sample.
 
-Elements without a bit-accurate model yet (EIF and StochasticBinary
-populations, stochastic release, plasticity) raise a BackendError naming them.
+EIF populations (the neuron program of :mod:`yuragi.fixedpoint.eif`) run on
+the general engine. Elements the emulator cannot run raise a BackendError
+naming them.
 """
 
 from __future__ import annotations
@@ -37,8 +61,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -49,10 +72,13 @@ from ..counters import COUNTER_NAMES
 from ..inputs import network_input_rasters
 from ..result import RunResult, SpikeEvents
 from .batch import BatchResult
+from .general import GeneralProgram, Session, needs_general, prepare_general, run_batch_general, run_general
 from .kernels import HAVE_NUMBA, NumpyEngine, run_chunk_numba
-from .program import N_COUNTERS, Program, lava_weights, prepare
+from .program import N_COUNTERS, Program, lava_weights
+from .program import prepare as prepare_lif
+from .progress import progress_bar
 
-__all__ = ["name", "run", "run_batch", "prepare", "Program", "BatchResult", "HAVE_NUMBA", "ENGINES", "default_engine"]
+__all__ = ["name", "run", "run_batch", "prepare", "Program", "GeneralProgram", "Session", "BatchResult", "HAVE_NUMBA", "ENGINES", "default_engine"]
 
 name = "emulator"
 ENGINES = ("auto", "numba", "numpy")
@@ -76,16 +102,15 @@ def _engine(engine: str) -> str:
     return engine
 
 
-@contextmanager
-def _progress(enabled: bool, total: int, label: str) -> Iterator[Any]:
-    if not enabled:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
+_progress = progress_bar
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+
+def prepare(compiled: Any) -> Program | GeneralProgram:
+    """Check and flatten a CompiledNetwork once: a :class:`Program` (LIF fast path) or a
+    :class:`GeneralProgram` (general engine), whichever the network needs; prepared programs pass through."""
+    if isinstance(compiled, (Program, GeneralProgram)):
+        return compiled
+    return prepare_general(compiled) if needs_general(compiled) else prepare_lif(compiled)
 
 
 # ---------------------------------------------------------------- inputs
@@ -283,7 +308,11 @@ def run(program: Any, steps: int, inputs: Mapping[str, np.ndarray] | None = None
     eng = _engine(engine)
     t0 = time.perf_counter()
     prog = prepare(program)
-    build_s = time.perf_counter() - t0 if not isinstance(program, Program) else 0.0
+    build_s = time.perf_counter() - t0 if not isinstance(program, (Program, GeneralProgram)) else 0.0
+    if isinstance(prog, GeneralProgram):
+        result = run_general(prog, steps, inputs, progress)
+        result.meta["build_s"] = round(build_s + result.meta["build_s"], 6)
+        return result
     rasters = network_input_rasters(prog.compiled, steps, inputs)
     in_indptr, in_ids = _input_events(prog, steps, rasters)
     t0 = time.perf_counter()
@@ -335,7 +364,7 @@ def run_batch(
     eng = _engine(engine)
     t0 = time.perf_counter()
     prog = prepare(program)
-    build_s = time.perf_counter() - t0 if not isinstance(program, Program) else 0.0
+    build_s = time.perf_counter() - t0 if not isinstance(program, (Program, GeneralProgram)) else 0.0
     compiled = prog.compiled
     batch = {k: np.asarray(v) for k, v in dict(batch_inputs).items()}
     if not batch:
@@ -357,6 +386,11 @@ def run_batch(
     assert n_samples is not None
     if n_samples == 0:
         raise BackendError("batch inputs hold no samples")
+    if isinstance(prog, GeneralProgram):
+        with _progress(progress, n_samples, f"emulator {compiled.name} x {n_samples}") as advance:
+            result = run_batch_general(prog, steps, batch, detail, advance)
+        result.meta["build_s"] = round(build_s, 6)
+        return result
     fixed = network_input_rasters(compiled, steps, {k: v[0] for k, v in batch.items()})
     n_in = prog.n_total - prog.n_lif
 

@@ -206,6 +206,33 @@ def _trunc_shift12(p: np.ndarray) -> np.ndarray:
     return np.where(p >= 0, p >> 12, -((-p) >> 12))
 
 
+def lif_current(u: np.ndarray, a_sum: np.ndarray, u_keep: np.ndarray) -> np.ndarray:
+    """LIF current of this step (docs/backends.md step 2), int64 arrays holding Lava's int32 values.
+
+    ``a_sum`` is the summed synaptic input of the step (wrapped to int32 as
+    Lava's ``a_in``), ``u_keep = 4096 - (du + 1)``.
+    """
+    a = _wrap32(_wrap32(a_sum) << ACT_SHIFT)
+    u = _wrap32(_trunc_shift12(u * u_keep) + a)
+    u = np.where(u > MAX_UV, u - _TWO_UV, u)
+    return np.where(u <= -MAX_UV, u + _TWO_UV, u)
+
+
+def lif_voltage(u: np.ndarray, v: np.ndarray, refr_end: np.ndarray, t: int, v_keep: np.ndarray, bias: np.ndarray, vth: np.ndarray,
+                refractory: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LIF voltage, spike and reset of step ``t`` (docs/backends.md steps 3-4): new ``(v, refr_end, spiked)``.
+
+    ``v_keep = 4096 - dv``; ``bias`` and ``vth`` are the effective integers
+    (``bias_mant << bias_exp`` as int32, ``vth << 6``); ``refr_end`` is the
+    last step of each neuron's refractory period (``-1``: none).
+    """
+    nv = np.clip(_wrap32(_trunc_shift12(v * v_keep) + u + bias), _V_LO, _V_HI)
+    v = np.where(refr_end < t, nv, v)
+    spiked = v > vth
+    v[spiked] = 0
+    return v, np.where(spiked, t + refractory, refr_end), spiked
+
+
 def _expand(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Entries of CSR rows ``rows`` (with repeats): (entry index, position in ``rows``)."""
     starts = indptr[rows]
@@ -244,15 +271,8 @@ class NumpyEngine:
         enc = cell.copy()
         cell[:] = 0
         events = enc & CNT_MASK
-        a = _wrap32(_wrap32(enc >> CNT_BITS) << ACT_SHIFT)
-        u = _wrap32(_trunc_shift12(self.u * prog.u_keep) + a)
-        u = np.where(u > MAX_UV, u - _TWO_UV, u)
-        u = np.where(u <= -MAX_UV, u + _TWO_UV, u)
-        nv = np.clip(_wrap32(_trunc_shift12(self.v * prog.v_keep) + u + prog.bias), _V_LO, _V_HI)
-        v = np.where(self.refr_end < t, nv, self.v)
-        spiked = v > prog.vth
-        v[spiked] = 0
-        self.refr_end = np.where(spiked, t + prog.refractory, self.refr_end)
+        u = lif_current(self.u, enc >> CNT_BITS, prog.u_keep)
+        v, self.refr_end, spiked = lif_voltage(u, self.v, self.refr_end, t, prog.v_keep, prog.bias, prog.vth, prog.refractory)
         self.u, self.v = u, v
         # counters of the neuron update
         if n:

@@ -1,5 +1,8 @@
-"""Flattening a CompiledNetwork into the arrays the emulator's kernels run on.
+"""Flattening a CompiledNetwork into the arrays the emulator's LIF fast path runs on.
 
+For networks of LIF populations and static projections (others run on the
+general engine, :mod:`.general`, which shares :func:`check_structure`,
+:func:`neuron_constants` and :func:`lava_weights` with this module).
 :func:`prepare` checks that every element is supported, then lays all neurons
 on one global index (LIF neurons first, in population order, then the spike
 sources) and stores the synapses **by presynaptic neuron** (CSR), each with
@@ -51,6 +54,7 @@ C_SPIKES, C_ACTIVE, C_INACTIVE, C_SYNOPS, C_WITHIN, C_ACROSS_CORES, C_ACROSS_CHI
 N_COUNTERS = len(COUNTER_NAMES)
 assert COUNTER_NAMES[C_INPUT_MSGS] == "input_spike_msgs"
 
+#: Neuron kinds of the LIF fast path (others run on the general engine, :mod:`.general`).
 NEURON_KINDS = ("LIF",)
 VARIABLES = ("spikes", "v", "u")
 
@@ -76,6 +80,31 @@ def lava_weights(weights: np.ndarray, sign_mode: int, num_weight_bits: int, has_
     if shift > 0:
         w = (w >> shift) << shift
     return -w if inhibitory else w
+
+
+def neuron_constants(pop: Any) -> dict[str, np.ndarray]:
+    """Per-neuron integers of a population's LIF update (docs/backends.md), each int64 ``(size,)``.
+
+    ``u_keep = 4096 - (du + 1)``, ``v_keep = 4096 - dv``, ``bias`` =
+    ``bias_mant << bias_exp`` as Lava's int32 ``effective_bias``, ``vth`` =
+    ``vth << 6``, ``refractory``, ``has_bias`` (0/1: ``bias_mant != 0``),
+    ``u_init``, ``v_init``.
+    """
+
+    def full(value: Any) -> np.ndarray:
+        return np.broadcast_to(np.asarray(value, dtype=np.int64), (pop.size,)).copy()
+
+    bias = np.left_shift(pop.bias_mant, pop.bias_exp) if pop.bias_exp >= 0 else np.right_shift(pop.bias_mant, -pop.bias_exp)
+    return {
+        "u_keep": full(DECAY_UNITY - (int(pop.du) + 1)),
+        "v_keep": full(DECAY_UNITY - int(pop.dv)),
+        "bias": full(bias).astype(np.int32).astype(np.int64),  # Lava's effective_bias is int32
+        "vth": full(int(pop.vth) << VTH_SHIFT),
+        "refractory": full(int(pop.refractory)),
+        "has_bias": full(pop.bias_mant != 0),
+        "u_init": full(pop.u_init),
+        "v_init": full(pop.v_init),
+    }
 
 
 @dataclass
@@ -153,13 +182,16 @@ class Program:
         return int(sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray)))
 
 
-def _check(compiled: Any) -> None:
+def check_structure(compiled: Any) -> None:
+    """BackendError unless ``compiled`` is a CompiledNetwork whose projections fit their populations.
+
+    Checks what both engines need: known pre/post populations of matching
+    sizes, no spike source as a target, delays >= 1, synapse indices in
+    range, no duplicate (pre, post) pair.
+    """
     if not isinstance(compiled, CompiledNetwork):
         raise BackendError(f"the emulator runs a CompiledNetwork (compile the network first), got {type(compiled).__name__}")
     names = {p.name for p in compiled.populations}
-    for pop in compiled.populations:
-        if not pop.is_input and pop.kind not in NEURON_KINDS:
-            raise BackendError(f"population '{pop.name}': {pop.kind} neurons are not supported by the emulator yet (LIF only)")
     for proj in compiled.projections:
         if proj.pre not in names or proj.post not in names:
             raise BackendError(f"projection '{proj.name}': unknown population '{proj.pre if proj.pre not in names else proj.post}'")
@@ -167,10 +199,6 @@ def _check(compiled: Any) -> None:
             raise BackendError(f"projection '{proj.name}': its target '{proj.post}' is a spike source")
         if proj.n_pre != compiled.population(proj.pre).size or proj.n_post != compiled.population(proj.post).size:
             raise BackendError(f"projection '{proj.name}': n_pre x n_post = {proj.n_pre} x {proj.n_post} does not match populations '{proj.pre}' and '{proj.post}'")
-        if proj.release_prob < 1.0:
-            raise BackendError(f"projection '{proj.name}': stochastic release (release_prob={proj.release_prob}) is not supported by the emulator yet")
-        if proj.plasticity is not None:
-            raise BackendError(f"projection '{proj.name}': plasticity is not supported by the emulator yet")
         if proj.nnz and int(proj.delays.min()) < 1:
             raise BackendError(f"projection '{proj.name}': delays must be >= 1 step, got {int(proj.delays.min())}")
         if proj.nnz and (proj.pre_idx.min() < 0 or proj.pre_idx.max() >= proj.n_pre or proj.post_idx.min() < 0 or proj.post_idx.max() >= proj.n_post):
@@ -181,6 +209,17 @@ def _check(compiled: Any) -> None:
             if dup.size:
                 k = int(key[dup[0]])
                 raise BackendError(f"projection '{proj.name}': duplicate synapse pre={k % proj.n_pre}, post={k // proj.n_pre} (Lava holds one weight per pair)")
+
+
+def _check(compiled: Any) -> None:
+    """The LIF fast path's checks (the package's ``prepare`` sends every other network to the general engine)."""
+    check_structure(compiled)
+    for pop in compiled.populations:
+        if not pop.is_input and pop.kind not in NEURON_KINDS:
+            raise BackendError(f"population '{pop.name}': {pop.kind} neurons do not run on the LIF fast path (use yuragi.backends.emulator.prepare/run)")
+    for proj in compiled.projections:
+        if proj.release_prob != 1.0 or proj.plasticity is not None:
+            raise BackendError(f"projection '{proj.name}': stochastic release and plasticity do not run on the LIF fast path (use yuragi.backends.emulator.prepare/run)")
 
 
 def _layout(compiled: Any, lif_pops: list[Any]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, int]:
@@ -222,15 +261,14 @@ def prepare(compiled: Any) -> Program:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([np.broadcast_to(np.asarray(fn(p), dtype=np.int64), (p.size,)) for p in lif_pops]).astype(np.int64)
 
-    u_keep = per_neuron(lambda p: DECAY_UNITY - (int(p.du) + 1))
-    v_keep = per_neuron(lambda p: DECAY_UNITY - int(p.dv))
-    bias = per_neuron(lambda p: np.left_shift(p.bias_mant, p.bias_exp) if p.bias_exp >= 0 else np.right_shift(p.bias_mant, -p.bias_exp))
-    vth = per_neuron(lambda p: int(p.vth) << VTH_SHIFT)
-    refractory = per_neuron(lambda p: int(p.refractory))
-    has_bias = per_neuron(lambda p: p.bias_mant != 0).astype(bool)
-    bias = bias.astype(np.int32).astype(np.int64)  # Lava's effective_bias is int32
-    u_init = per_neuron(lambda p: p.u_init)
-    v_init = per_neuron(lambda p: p.v_init)
+    consts = [neuron_constants(p) for p in lif_pops]
+
+    def cat(key: str) -> np.ndarray:
+        return np.concatenate([c[key] for c in consts]) if consts else np.zeros(0, dtype=np.int64)
+
+    u_keep, v_keep, bias, vth, refractory = (cat(k) for k in ("u_keep", "v_keep", "bias", "vth", "refractory"))
+    has_bias = cat("has_bias").astype(bool)
+    u_init, v_init = cat("u_init"), cat("v_init")
 
     core_by_pop, chip_of_core, tile_of_core, n_cores = _layout(compiled, lif_pops)
     core_of = np.full(n_total, -1, dtype=np.int64)

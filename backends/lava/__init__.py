@@ -2,12 +2,16 @@
 
 :func:`run` builds one Lava process per population and projection
 (:mod:`yuragi.backends.lava.build`: Lava's LIF or yuragi's bit-accurate
-refractory LIF, Dense / DelayDense / Sparse / DelaySparse, RingBuffer spike
-sources, Extractor recorders), runs them on ``Loihi2SimCfg(select_tag=
-"fixed_pt")`` — Lava's bit-accurate CPU models — or on ``Loihi2HwCfg`` with
-``hw=True`` when Intel's lava-loihi is installed, and returns a
-:class:`~yuragi.backends.result.RunResult` with the spikes of every
-population, the probed ``u``/``v`` and the op counters.
+refractory LIF, yuragi's StochasticBinary and EIF neurons, Dense / DelayDense /
+Sparse / DelaySparse, yuragi's stochastic-release and plastic connections,
+RingBuffer spike sources, Extractor recorders), runs them on
+``Loihi2SimCfg(select_tag="fixed_pt")`` — Lava's bit-accurate CPU models and
+ours (:mod:`.processes`, :mod:`.stochastic`, :mod:`.eif`, :mod:`.learning`) — or on
+``Loihi2HwCfg`` with ``hw=True`` when Intel's lava-loihi is installed, and
+returns a :class:`~yuragi.backends.result.RunResult` with the spikes of every
+population, the probed ``u``/``v``, the probed learning state
+(``w``/``d``/``t`` per synapse, ``x1``/``x2``/``y1``/``y2``/``y3`` per
+neuron, after each step) and the op counters.
 
 The integer semantics are those of docs/backends.md; the Lava traps met on the
 way are listed in :mod:`yuragi.backends.lava.build`.
@@ -79,6 +83,12 @@ def _chunk_size(program: Any, steps: int, progress: bool, chunk: int | None) -> 
         return min(int(chunk), steps)
     probed = {p.target for p in program.probes if p.variable in ("u", "v")}
     recorded = sum(p.size * (3 if p.name in probed else 1) for p in program.populations if not p.is_input)
+    projections = {p.name: p for p in program.projections}
+    sizes = {p.name: p.size for p in program.populations}
+    for probe in program.probes:
+        proj = projections.get(probe.target)
+        if proj is not None and proj.plasticity is not None:
+            recorded += proj.nnz if probe.variable in ("w", "d", "t") else sizes[proj.pre if probe.variable[0] == "x" else proj.post]
     size = max(1, min(MAX_CHUNK, MAX_CHUNK_VALUES // max(recorded, 1)))
     if progress:
         size = min(size, math.ceil(steps / PROGRESS_UPDATES))
@@ -125,6 +135,11 @@ def _run_chunks(graph: Any, run_cfg: Any, run_steps: Any, steps: int, chunk_step
                 key = f"{pop_name}.{var}"
                 if key in probes:
                     probes[key][start:start + n] = data[:, row].astype(np.int64)
+        for proj_name, (recorder, layout) in graph.learning_recorders.items():
+            # one vector per step: the probed learning variables after the step, concatenated
+            data = np.stack([recorder.receive() for _ in range(n)]).astype(np.int64)
+            for var, lo, hi in layout:
+                probes[f"{proj_name}.{var}"][start:start + n] = data[:, lo:hi]
         bar.advance(n)
     return first, time.perf_counter()
 
@@ -142,8 +157,8 @@ def run(
     Parameters
     ----------
     program : CompiledNetwork
-        A quantized, placed network (LIF populations; no plasticity or
-        stochastic release yet).
+        A quantized, placed network (LIF, StochasticBinary and EIF populations,
+        static, stochastic-release and plastic projections).
     steps : int
         Steps to simulate (result step ``t`` is Lava time step ``t + 1``).
     inputs : mapping of str to numpy.ndarray, optional
@@ -182,6 +197,9 @@ def run(
 
     spikes = {n: np.zeros((steps, program.population(n).size), dtype=bool) for n in graph.neurons}
     probes = {p.key: np.zeros((steps, program.population(p.target).size), dtype=np.int64) for p in program.probes if p.variable in ("u", "v")}
+    for proj_name, (_, layout) in graph.learning_recorders.items():
+        for var, lo, hi in layout:
+            probes[f"{proj_name}.{var}"] = np.zeros((steps, hi - lo), dtype=np.int64)
     first_step_done = None
     loop_done = built
     bar = _Progress(progress, steps, f"lava {program.name}")
@@ -206,9 +224,9 @@ def run(
 
     all_rasters = {**rasters, **spikes}
     for probe in program.probes:
-        if probe.variable == "w":
+        if probe.variable == "w" and probe.key not in probes:
             proj = program.projection(probe.target)
-            probes[probe.key] = np.broadcast_to(proj.weights, (steps, proj.nnz))  # static: no plasticity here
+            probes[probe.key] = np.broadcast_to(proj.weights, (steps, proj.nnz))  # static weights
     counters = count_ops(program, all_rasters, steps)
     first = first_step_done or built
     meta = {
@@ -218,7 +236,9 @@ def run(
         "lava_processes": len(graph.processes),
         "synapse_processes": dict(graph.synapse_kinds),
         "yuragi_neuron_models": {n: graph.exception_map[p].__name__ for n, p in graph.neurons.items() if p in graph.exception_map},
-        "needs_loihi2_microcode": [p.name for p in program.populations if not p.is_input and int(p.refractory) > 0],
+        "yuragi_connection_models": {n: graph.exception_map[c[0]].__name__ for n, c in graph.synapses.items() if c and c[0] in graph.exception_map},
+        "needs_loihi2_microcode": [p.name for p in program.populations if not p.is_input and (int(p.refractory) > 0 or p.kind in ("StochasticBinary", "EIF"))]
+        + [p.name for p in program.projections if p.release_prob < 1.0 or (p.plasticity is not None and (p.plasticity.post_factor or p.plasticity.reward))],
         "chunk_steps": chunk_steps,
         "wall_time_s": finished - started,
         "build_time_s": built - started,

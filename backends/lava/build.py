@@ -13,10 +13,23 @@ projection, dense, all delays 1        ``Dense`` -> ``PyDenseModelBitAcc``
 projection, dense, some delay > 1      ``DelayDense`` (delays - 1) -> ``PyDelayDenseModelBitAcc``
 projection, sparse, all delays 1       ``Sparse`` -> ``PySparseModelBitAcc``
 projection, sparse, some delay > 1     ``DelaySparse`` (delays - 1) -> ``PyDelaySparseModelBitAcc``
+StochasticBinary population            :class:`~yuragi.backends.lava.stochastic.StochasticBinary`
+                                       -> ``PyStochasticBinaryModelBitAcc`` (ours; Lava's LIF current;
+                                       a clamped one reads its clamp input's ``s_out`` on ``clamp_in``)
+EIF population                         :class:`~yuragi.backends.lava.eif.EIF` -> ``PyEifModelBitAcc``
+                                       (ours; ``yuragi.fixedpoint.eif.eif_step``, int32 ``a_in``)
+projection, ``release_prob < 1``       :class:`~yuragi.backends.lava.stochastic.ReleaseConnection`
+                                       -> ``PyReleaseConnectionModelBitAcc`` (ours; any delays)
+plastic projection                     :class:`~yuragi.backends.lava.learning.PlasticConnection`
+                                       -> ``PyPlasticConnectionModelBitAcc`` (ours; post spikes on
+                                       ``s_in_bap``, probability on ``s_in_y1``, reward spikes)
 spikes of every neuron population      ``lava.proc.io.extractor.Extractor`` -> ``PyLoihiExtractorModel``
 probed ``u`` / ``v``                   the population becomes ``ProbedLIF`` (ours: Lava's LIF and
                                        ``PyLifModelBitAcc`` + a ``state_out`` port sending spikes,
                                        u, v) -> one ``Extractor`` (no separate spike recorder)
+probed w/d/t/x1/x2/y1/y2/y3            the plastic connection's ``learn_out`` ->
+                                       :class:`~yuragi.backends.lava.learning.LearningProbeSink`
+                                       (an ``Extractor`` read in the learning phase)
 =====================================  ===========================================
 
 Lava traps this module works around (all checked against the 0.10.0 source):
@@ -26,6 +39,16 @@ Lava traps this module works around (all checked against the 0.10.0 source):
   :mod:`yuragi.compiler.compiled` compares unequal to every member, so Lava
   would silently clip an int-moded matrix to ``[0, 255]`` (negative weights
   lost). We pass ``SignMode(proj.sign_mode)``.
+- **Learning needs the post spikes of the same step.** A Lava connection's
+  ``run_spk`` sends its buffered ``a_out`` *before* it receives anything, so
+  it can wait for the post neuron's spikes of the same step on ``s_in_bap``
+  (Lava's ``LearningDense`` pattern) without deadlocking recurrent graphs.
+- **Learning state is probed in the learning phase.** The weights of step
+  ``r`` exist only after that step's learning phase, which runs after every
+  spiking phase; the plastic connection sends its probes then, to a
+  recorder whose model also reads in the learning phase. A network with
+  learning probes therefore has a learning phase every step (one more
+  phase per step for every process), like one with ``t_epoch = 1``.
 - **Weight clip/truncate.** On their first step the connection models apply
   ``clip_weights(num_bits=8)`` then ``truncate_weights(num_weight_bits)``
   (``lava/utils/weightutils.py``). A CompiledProjection's weights must already
@@ -117,8 +140,14 @@ BIAS_EXP_MIN, BIAS_EXP_MAX = 0, 7  # bias_exp: unsigned 3-bit
 STATE_LIMIT = 1 << 23  # u, v: 24-bit
 #: Largest yuragi delay: DelayDense/DelaySparse accept Lava delays 0..63 (+1 for the Dense buffer).
 MAX_DELAY = 64
-#: Population kinds this backend runs (EIF, StochasticBinary: later).
-SUPPORTED_KINDS = ("LIF",)
+#: Population kinds this backend runs.
+SUPPORTED_KINDS = ("LIF", "StochasticBinary", "EIF")
+#: Range of a StochasticBinary population's ``noise_width`` (yuragi.fixedpoint.stochastic).
+NOISE_WIDTH_MIN, NOISE_WIDTH_MAX = 2, 1 << 31
+#: Variables a probe may record: of a neuron population, a static projection, a plastic projection.
+POPULATION_PROBES = ("spikes", "u", "v")
+STATIC_PROBES = ("w",)
+LEARNING_PROBES = ("w", "d", "t", "x1", "x2", "y1", "y2", "y3")
 
 
 def _problems_of_population(pop: Any) -> list[str]:
@@ -138,7 +167,27 @@ def _problems_of_population(pop: Any) -> list[str]:
             out.append(f"{where}: {fname} must be within +-2**23 (24-bit state)")
     if int(pop.refractory) < 0:
         out.append(f"{where}: refractory must be >= 0, got {pop.refractory}")
+    if pop.kind == "StochasticBinary":
+        width = dict(pop.params).get("noise_width")
+        if width is None or not NOISE_WIDTH_MIN <= int(width) <= NOISE_WIDTH_MAX:
+            out.append(f"{where}: StochasticBinary needs the integer parameter 'noise_width' in [2, 2**31] (CompiledPopulation.params), got {width!r}")
+        if int(pop.refractory) != 0:
+            out.append(f"{where}: a StochasticBinary neuron has no refractory period (refractory must be 0, got {pop.refractory})")
+    if pop.kind == "EIF":
+        out += _problems_of_eif(pop)
     return out
+
+
+def _problems_of_eif(pop: Any) -> list[str]:
+    """The EIF program's own check of the population's integers (one dry step of the spec function)."""
+    from yuragi.fixedpoint.eif import eif_step
+
+    zero = np.zeros(pop.size, dtype=np.int64)
+    try:
+        eif_step(zero, zero, zero, zero, pop)
+    except BackendError as exc:
+        return [str(exc)]
+    return []
 
 
 def _lava_grid(weights: np.ndarray, sign_mode: int, num_weight_bits: int) -> np.ndarray:
@@ -149,15 +198,35 @@ def _lava_grid(weights: np.ndarray, sign_mode: int, num_weight_bits: int) -> np.
     return truncate_weights(clip_weights(np.asarray(weights, dtype=np.int64), mode, num_bits=8), mode, num_weight_bits).astype(np.int64)
 
 
-def _problems_of_projection(proj: Any, kinds: dict[str, str]) -> list[str]:
+def _problems_of_plasticity(proj: Any, kinds: dict[str, str], sizes: dict[str, int]) -> list[str]:
     where = f"projection '{proj.name}'"
     out = []
-    if proj.plasticity is not None:
-        out.append(f"{where} is plastic: the Lava backend does not run plasticity programs yet")
-    if proj.release_prob < 1.0:
-        out.append(f"{where} has release_prob={proj.release_prob}: stochastic release is not in the Lava backend yet")
+    if proj.nnz and int(proj.delays.max()) != 1:
+        out.append(f"{where}: a plastic projection must have all delays 1 (Lava's LearningDense), got up to {int(proj.delays.max())}")
+    if proj.release_prob != 1.0:
+        out.append(f"{where}: a plastic projection cannot have stochastic release (release_prob must be 1, got {proj.release_prob})")
+    program = proj.plasticity
+    if program.post_factor == "probability" and kinds.get(proj.post) != "StochasticBinary":
+        out.append(f"{where}: post_factor='probability' needs a StochasticBinary post population (y1 is its firing probability), "
+                   f"'{proj.post}' is {kinds.get(proj.post)}")
+    if program.reward is not None:
+        if program.reward not in sizes:
+            out.append(f"{where}: reward population '{program.reward}' is not in the network")
+        elif sizes[program.reward] not in (1, proj.n_post):
+            out.append(f"{where}: reward population '{program.reward}' must have 1 or {proj.n_post} neurons, has {sizes[program.reward]}")
+    return out
+
+
+def _problems_of_projection(proj: Any, kinds: dict[str, str], sizes: dict[str, int]) -> list[str]:
+    where = f"projection '{proj.name}'"
+    out = []
+    p = proj.release_prob
+    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool) or not 0.0 <= float(p) <= 1.0:
+        out.append(f"{where}: release_prob must be a probability in [0, 1], got {p!r}")
     if kinds.get(proj.pre) is None or kinds.get(proj.post) is None:
         return out + [f"{where} connects unknown populations '{proj.pre}' -> '{proj.post}'"]
+    if proj.plasticity is not None:
+        out += _problems_of_plasticity(proj, kinds, sizes)
     if kinds[proj.post] == "input":
         out.append(f"{where} targets the input population '{proj.post}'")
     if int(proj.sign_mode) not in (1, 2, 3):
@@ -187,27 +256,35 @@ def _problems_of_projection(proj: Any, kinds: dict[str, str]) -> list[str]:
 def check_program(program: Any) -> None:
     """Raise a one-line BackendError naming every element this backend cannot run."""
     kinds = {p.name: ("input" if p.is_input else p.kind) for p in program.populations}
+    sizes = {p.name: int(p.size) for p in program.populations}
     problems: list[str] = []
     for pop in program.populations:
         if not pop.is_input:
             problems += _problems_of_population(pop)
+        clamp = getattr(pop, "clamp", None)
+        if clamp is not None and (pop.kind != "StochasticBinary" or kinds.get(clamp) != "input" or sizes[clamp] != pop.size):
+            problems.append(f"population '{pop.name}': clamp '{clamp}' must be an input population of {pop.size} neurons, "
+                            f"on a StochasticBinary population (it is {pop.kind})")
     for proj in program.projections:
-        problems += _problems_of_projection(proj, kinds)
+        problems += _problems_of_projection(proj, kinds, sizes)
     placed = {b.population for b in program.blocks}
     for pop in program.populations:
         if not pop.is_input:
             cores = program.core_of_neurons(pop.name)
             if pop.name not in placed or (cores < 0).any():
                 problems.append(f"population '{pop.name}' is not (fully) placed on cores: compile the network first")
+    projections = {p.name: p for p in program.projections}
     for probe in program.probes:
         target, var = probe.target, probe.variable
-        if var == "spikes" and target in kinds:
+        if target in kinds:
+            allowed = ("spikes",) if kinds[target] == "input" else POPULATION_PROBES
+        elif target in projections:
+            allowed = LEARNING_PROBES if projections[target].plasticity is not None else STATIC_PROBES
+        else:
+            problems.append(f"probe '{target}.{var}': no population or projection called '{target}'")
             continue
-        if var in ("u", "v") and kinds.get(target) not in (None, "input"):
-            continue
-        if var == "w" and any(p.name == target for p in program.projections):
-            continue
-        problems.append(f"probe '{target}.{var}' is not available in the Lava backend")
+        if var not in allowed:
+            problems.append(f"probe '{target}.{var}': '{target}' has no variable '{var}' in the Lava backend (allowed: {', '.join(allowed)})")
     if problems:
         more = f" (and {len(problems) - 1} more: {'; '.join(problems[1:])})" if len(problems) > 1 else ""
         raise BackendError(f"cannot run '{program.name}' on Lava: {problems[0]}{more}")
@@ -215,6 +292,10 @@ def check_program(program: Any) -> None:
 
 def synapse_kind(proj: Any) -> str:
     """Name of the Lava connection process a projection becomes."""
+    if proj.plasticity is not None:
+        return "PlasticConnection"
+    if proj.release_prob < 1.0:
+        return "ReleaseConnection"
     delayed = bool(proj.nnz) and int(proj.delays.max()) > 1
     if proj.dense:
         return "DelayDense" if delayed else "Dense"
@@ -272,6 +353,8 @@ class LavaGraph:
     sources: dict[str, Any] = field(default_factory=dict)
     #: population -> (its Extractor, what each recorded vector holds: ("s",) or ("s", "u", "v"))
     recorders: dict[str, tuple[Any, tuple[str, ...]]] = field(default_factory=dict)
+    #: plastic projection -> (its LearningProbeSink, ((variable, start, stop), ...) of each recorded vector)
+    learning_recorders: dict[str, tuple[Any, tuple[tuple[str, int, int], ...]]] = field(default_factory=dict)
     synapses: dict[str, list[Any]] = field(default_factory=dict)
     synapse_kinds: dict[str, str] = field(default_factory=dict)
     bridges: list[Any] = field(default_factory=list)
@@ -282,6 +365,7 @@ class LavaGraph:
     def processes(self) -> list[Any]:
         """Every Lava process of the graph."""
         out = [*self.neurons.values(), *self.sources.values(), *(sink for sink, _ in self.recorders.values()), *self.bridges]
+        out += [sink for sink, _ in self.learning_recorders.values()]
         for procs in self.synapses.values():
             out += procs
         return out
@@ -316,6 +400,81 @@ class _Components:
         return out
 
 
+def _neuron(pop: Any, index: int, seed: int, probed: bool, graph: "LavaGraph") -> Any:
+    """The Lava process of one neuron population (its model pinned in ``graph.exception_map`` when it is ours)."""
+    from lava.proc.lif.process import LIF
+
+    from yuragi.backends.lava import eif as ye
+    from yuragi.backends.lava import processes as yp
+    from yuragi.backends.lava import stochastic as ys
+
+    if pop.kind == "EIF":
+        neuron = ye.EIF(
+            shape=(pop.size,), u=pop.u_init.copy(), v=pop.v_init.copy(), du=int(pop.du), dv=int(pop.dv), vth=int(pop.vth),
+            bias_mant=pop.bias_mant.copy(), bias_exp=int(pop.bias_exp), refractory=int(pop.refractory), name=pop.name,
+            **{name: int(pop.param(name)) for name in ye.EIF_PARAM_NAMES},
+        )
+        graph.exception_map[neuron] = ye.PyEifModelBitAcc
+        return neuron
+    if pop.kind == "StochasticBinary":
+        neuron = ys.StochasticBinary(
+            shape=(pop.size,), u=pop.u_init.copy(), du=int(pop.du), bias_mant=pop.bias_mant.copy(), bias_exp=int(pop.bias_exp),
+            noise_width=int(pop.param("noise_width")), seed=int(seed), pop_index=index, clamped=pop.clamp is not None, name=pop.name,
+        )
+        graph.exception_map[neuron] = ys.PyStochasticBinaryModelBitAcc
+        return neuron
+    common = dict(
+        shape=(pop.size,),
+        u=pop.u_init.copy(),
+        v=pop.v_init.copy(),
+        du=int(pop.du),
+        dv=int(pop.dv),
+        bias_mant=pop.bias_mant.copy(),
+        bias_exp=int(pop.bias_exp),
+        vth=int(pop.vth),
+        name=pop.name,
+    )
+    refractory = int(pop.refractory) > 0
+    if refractory:
+        common["refractory_period"] = int(pop.refractory)
+    # (process class, model class or None for Lava's own choice)
+    proc_cls, model_cls = {
+        (False, False): (LIF, None),
+        (False, True): (yp.ProbedLIF, yp.PyProbedLifModelBitAcc),
+        (True, False): (yp.LIFRefractoryBitAcc, yp.PyLifRefractoryModelBitAcc),
+        (True, True): (yp.ProbedLIFRefractoryBitAcc, yp.PyProbedLifRefractoryModelBitAcc),
+    }[(refractory, probed)]
+    neuron = proc_cls(**common)
+    if model_cls is not None:
+        graph.exception_map[neuron] = model_cls
+    return neuron
+
+
+def _custom_connection(program: Any, index: int, proj: Any, graph: "LavaGraph") -> Any:
+    """A :class:`PlasticConnection` or :class:`ReleaseConnection` for ``proj`` (all its synapses; weights as Lava's first step leaves them)."""
+    from yuragi.backends.lava import learning as yl
+    from yuragi.backends.lava import stochastic as ys
+
+    weights = _lava_grid(proj.weights, int(proj.sign_mode), int(proj.num_weight_bits))  # = proj.weights (checked)
+    common = dict(n_pre=proj.n_pre, n_post=proj.n_post, pre_idx=proj.pre_idx.copy(), post_idx=proj.post_idx.copy(), weights=weights,
+                  weight_exp=int(proj.weight_exp), seed=int(program.seed), proj_index=index, name=proj.name)
+    if proj.plasticity is None:
+        conn = ys.ReleaseConnection(delays=proj.delays.copy(), release_prob=float(proj.release_prob), **common)
+        graph.exception_map[conn] = ys.PyReleaseConnectionModelBitAcc
+        return conn
+    reward = proj.plasticity.reward
+    probes = [p.variable for p in program.probes if p.target == proj.name]
+    conn = yl.PlasticConnection(sign_mode=int(proj.sign_mode), program=proj.plasticity, probes=probes,
+                                n_reward=program.population(reward).size if reward is not None else 1, **common)
+    graph.exception_map[conn] = yl.PyPlasticConnectionModelBitAcc
+    if probes:
+        sink = yl.LearningProbeSink(shape=conn.learn_out.shape, buffer_size=graph.chunk, name=f"record:{proj.name}")
+        conn.learn_out.connect(sink.in_port)
+        graph.exception_map[sink] = yl.PyLearningProbeSinkModel
+        graph.learning_recorders[proj.name] = (sink, yl.probe_layout(probes, proj.nnz, proj.n_pre, proj.n_post))
+    return conn
+
+
 def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> LavaGraph:
     """Lava processes for ``program`` (already checked), inputs for the first ``chunk`` steps loaded.
 
@@ -331,40 +490,16 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
     from lava.proc.dense.process import Dense
     from lava.proc.io.extractor import Extractor, PyLoihiExtractorModel
     from lava.proc.io.source import RingBuffer as SpikeSource
-    from lava.proc.lif.process import LIF
 
     from yuragi.backends.lava import processes as yp
 
     graph = LavaGraph(chunk=chunk)
     parts = _Components()
     probed = {p.target for p in program.probes if p.variable in ("u", "v")}
-    for pop in program.populations:
+    for index, pop in enumerate(program.populations):
         if pop.is_input:
             continue
-        common = dict(
-            shape=(pop.size,),
-            u=pop.u_init.copy(),
-            v=pop.v_init.copy(),
-            du=int(pop.du),
-            dv=int(pop.dv),
-            bias_mant=pop.bias_mant.copy(),
-            bias_exp=int(pop.bias_exp),
-            vth=int(pop.vth),
-            name=pop.name,
-        )
-        refractory = int(pop.refractory) > 0
-        if refractory:
-            common["refractory_period"] = int(pop.refractory)
-        # (process class, model class or None for Lava's own choice)
-        proc_cls, model_cls = {
-            (False, False): (LIF, None),
-            (False, True): (yp.ProbedLIF, yp.PyProbedLifModelBitAcc),
-            (True, False): (yp.LIFRefractoryBitAcc, yp.PyLifRefractoryModelBitAcc),
-            (True, True): (yp.ProbedLIFRefractoryBitAcc, yp.PyProbedLifRefractoryModelBitAcc),
-        }[(refractory, pop.name in probed)]
-        neuron = proc_cls(**common)
-        if model_cls is not None:
-            graph.exception_map[neuron] = model_cls
+        neuron = _neuron(pop, index, int(program.seed), pop.name in probed, graph)
         graph.neurons[pop.name] = neuron
         port, rows = (neuron.state_out, yp.STATE_ROWS) if pop.name in probed else (neuron.s_out, ("s",))
         recorder = Extractor(shape=port.shape, buffer_size=chunk, name=f"record:{pop.name}")
@@ -373,21 +508,45 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
         graph.recorders[pop.name] = (recorder, rows)
         parts.union(neuron, recorder)
 
-    for proj in program.projections:
+    def spikes_of(name: str) -> tuple[Any, Any]:
+        """(process, spike OutPort) of a population: its neuron, or a RingBuffer of its whole raster."""
+        if name in graph.neurons:
+            return graph.neurons[name], graph.neurons[name].s_out
+        if name not in graph.sources:  # the whole raster, (size, steps): time is the last axis
+            graph.sources[name] = SpikeSource(data=np.ascontiguousarray(rasters[name].T, dtype=np.int32))
+        return graph.sources[name], graph.sources[name].s_out
+
+    for index, proj in enumerate(program.projections):
         kind = synapse_kind(proj)
         graph.synapse_kinds[proj.name] = kind
+        post = graph.neurons[proj.post]
+        if kind in ("PlasticConnection", "ReleaseConnection"):
+            if not proj.nnz and kind == "ReleaseConnection":
+                graph.synapses[proj.name] = []
+                continue  # no synapse: contributes nothing (a plastic one still has traces to probe)
+            pre_proc, pre_port = spikes_of(proj.pre)
+            conn = _custom_connection(program, index, proj, graph)
+            pre_port.connect(conn.s_in)
+            conn.a_out.connect(post.a_in)
+            parts.union(pre_proc, conn)
+            parts.union(conn, post)
+            if proj.name in graph.learning_recorders:
+                parts.union(conn, graph.learning_recorders[proj.name][0])
+            if kind == "PlasticConnection":
+                post.s_out.connect(conn.s_in_bap)  # the post spikes of the same step
+                if proj.plasticity.post_factor == "probability":
+                    post.y1.connect(conn.s_in_y1)
+                if proj.plasticity.reward is not None:
+                    reward_proc, reward_port = spikes_of(proj.plasticity.reward)
+                    reward_port.connect(conn.s_in_reward)
+                    parts.union(reward_proc, conn)
+            graph.synapses[proj.name] = [conn]
+            continue
         layers = _layers(proj)
         if not layers:
             graph.synapses[proj.name] = []
             continue  # no synapse: contributes nothing
-        if proj.pre in graph.neurons:
-            pre_port, pre_proc = graph.neurons[proj.pre].s_out, graph.neurons[proj.pre]
-        else:
-            if proj.pre not in graph.sources:  # the whole raster, (size, steps): time is the last axis
-                graph.sources[proj.pre] = SpikeSource(data=np.ascontiguousarray(rasters[proj.pre].T, dtype=np.int32))
-            pre_proc = graph.sources[proj.pre]
-            pre_port = pre_proc.s_out
-        post = graph.neurons[proj.post]
+        pre_proc, pre_port = spikes_of(proj.pre)
         procs = []
         for i, sel in enumerate(layers):
             name = proj.name if len(layers) == 1 else f"{proj.name}#{i}"
@@ -398,6 +557,12 @@ def build_graph(program: Any, rasters: dict[str, np.ndarray], chunk: int) -> Lav
             parts.union(conn, post)
             procs.append(conn)
         graph.synapses[proj.name] = procs
+
+    for pop in program.populations:  # clamped StochasticBinary: the clamp input's spikes of the same step
+        if not pop.is_input and pop.clamp is not None:
+            source, port = spikes_of(pop.clamp)
+            port.connect(graph.neurons[pop.name].clamp_in)
+            parts.union(source, graph.neurons[pop.name])
 
     # Tie disconnected parts into one graph: an all-zero Dense from a neuron of
     # each part into a neuron of the next (adds 0 to its a_in).

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -109,6 +110,7 @@ class LoweredProgram:
     decimate: int | None
     post_probability: bool
     reward: str | None
+    pre_arrival: bool = False
 
     def uses(self, name: str) -> bool:
         """Whether any rule reads trace/variable/dependency ``name``."""
@@ -127,6 +129,7 @@ def lower_program(program: PlasticityProgram) -> LoweredProgram:
         decimate=decimate,
         post_probability=program.post_factor == "probability",
         reward=program.reward,
+        pre_arrival=program.pre_timing == "arrival",
     )
 
 
@@ -165,8 +168,29 @@ class LearningState:
     cap_y_y0: np.ndarray
     cap_y_x0: np.ndarray
     cap_x_y0: np.ndarray
-    by_pre: list[np.ndarray] = field(default_factory=list)
-    by_post: list[np.ndarray] = field(default_factory=list)
+    pre_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    pre_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    post_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    post_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def synapses_of_pre(self, spiking: np.ndarray) -> np.ndarray:
+        """Indices of the synapses whose presynaptic neuron is flagged in ``spiking`` (bool ``(n_pre,)``)."""
+        return csr_rows(self.pre_ptr, self.pre_order, np.flatnonzero(spiking))
+
+    def synapses_of_post(self, spiking: np.ndarray) -> np.ndarray:
+        """Indices of the synapses whose postsynaptic neuron is flagged in ``spiking`` (bool ``(n_post,)``)."""
+        return csr_rows(self.post_ptr, self.post_order, np.flatnonzero(spiking))
+
+
+def csr_rows(ptr: np.ndarray, order: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The entries ``order[ptr[r]:ptr[r+1]]`` of every row ``r`` in ``rows``, concatenated (vectorised)."""
+    starts, stops = ptr[rows], ptr[rows + 1]
+    counts = stops - starts
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return order[np.arange(total, dtype=np.int64) + offsets]
 
 
 def init_learning_state(pre_idx: np.ndarray, post_idx: np.ndarray, weights: np.ndarray, n_pre: int, n_post: int) -> LearningState:
@@ -177,6 +201,8 @@ def init_learning_state(pre_idx: np.ndarray, post_idx: np.ndarray, weights: np.n
     zeros = np.zeros(nnz, dtype=np.int64)
     order_pre = np.argsort(pre_idx, kind="stable")
     order_post = np.argsort(post_idx, kind="stable")
+    pre_ptr = np.concatenate(([0], np.cumsum(np.bincount(pre_idx, minlength=n_pre)))).astype(np.int64)
+    post_ptr = np.concatenate(([0], np.cumsum(np.bincount(post_idx, minlength=n_post)))).astype(np.int64)
     return LearningState(
         pre_idx=pre_idx, post_idx=post_idx,
         x=np.zeros((2, n_pre), dtype=np.int64), y=np.zeros((3, n_post), dtype=np.int64),
@@ -184,8 +210,7 @@ def init_learning_state(pre_idx: np.ndarray, post_idx: np.ndarray, weights: np.n
         x0=np.zeros(n_pre, dtype=bool), y0=np.zeros(n_post, dtype=bool),
         cap_x_x0=np.zeros((2, n_pre), dtype=np.int64), cap_y_y0=np.zeros((3, n_post), dtype=np.int64),
         cap_y_x0=np.zeros((3, nnz), dtype=np.int64), cap_x_y0=np.zeros((2, nnz), dtype=np.int64),
-        by_pre=np.split(order_pre, np.cumsum(np.bincount(pre_idx, minlength=n_pre))[:-1]),
-        by_post=np.split(order_post, np.cumsum(np.bincount(post_idx, minlength=n_post))[:-1]),
+        pre_ptr=pre_ptr, pre_order=order_pre.astype(np.int64), post_ptr=post_ptr, post_order=order_post.astype(np.int64),
     )
 
 
@@ -197,22 +222,26 @@ def _decay(values: np.ndarray, decay: int, draws: np.ndarray) -> np.ndarray:
     return (prod >> DECAY_BITS) + ((draws >> np.uint32(32 - DECAY_BITS)).astype(np.int64) < (prod & (DECAY_UNITY - 1)))
 
 
-def _impulse(values: np.ndarray, trace: LoweredTrace, draws: np.ndarray) -> np.ndarray:
+def _impulse(values: np.ndarray, trace: LoweredTrace, draws: np.ndarray | None) -> np.ndarray:
     """Add the impulse, stochastically round its 8-bit fraction, saturate to [0, 127]."""
     out = values + trace.impulse_int
-    if trace.impulse_frac:
+    if trace.impulse_frac and draws is not None:
         out = out + ((draws >> np.uint32(32 - W_TRACE_FRACTIONAL_PART)).astype(np.int64) < trace.impulse_frac)
     return np.clip(out, 0, TRACE_MAX)
 
 
-def _update_traces(traces: np.ndarray, lowered: tuple[LoweredTrace, ...], spikes: np.ndarray, draws: np.ndarray, decay_slot: int, impulse_slot: int, skip: tuple[int, ...] = ()) -> None:
-    """Decay every trace with tau > 0, then add the impulse where ``spikes`` (in place)."""
+def _update_traces(traces: np.ndarray, lowered: tuple[LoweredTrace, ...], spikes: np.ndarray, draws: Callable[[int], np.ndarray], decay_slot: int, impulse_slot: int) -> None:
+    """Decay every trace with tau > 0, then add the impulse where ``spikes`` (in place).
+
+    ``draws(slot)`` gives the uint32 draws of one RNG slot for every neuron;
+    only the slots a rounding actually needs are drawn.
+    """
     for k, trace in enumerate(lowered):
-        if k in skip:
-            continue
-        traces[k] = _decay(traces[k], trace.decay, draws[decay_slot + k])
+        if trace.decay < DECAY_UNITY:
+            traces[k] = _decay(traces[k], trace.decay, draws(decay_slot + k))
         if spikes.any() and (trace.impulse_int or trace.impulse_frac):
-            traces[k, spikes] = _impulse(traces[k, spikes], trace, draws[impulse_slot + k][spikes])
+            imp_draws = draws(impulse_slot + k)[spikes] if trace.impulse_frac else None
+            traces[k, spikes] = _impulse(traces[k, spikes], trace, imp_draws)
 
 
 def trace_step(
@@ -229,44 +258,62 @@ def trace_step(
     """Advance traces and epoch dependencies by step ``row`` (in place).
 
     Call once per step after the neurons of step ``row`` have spiked, with
-    that step's pre and post spikes (bool, ``(n_pre,)`` / ``(n_post,)``);
-    ``post_prob7`` is the post neurons' 7-bit firing probability when the
-    program has ``post_factor='probability'``; ``reward_spikes`` (bool,
-    ``(1,)`` or ``(n_post,)``) the spikes that drive ``y2`` when it has a
+    the pre spikes the learning engine sees at this step and the post spikes
+    of this step (bool, ``(n_pre,)`` / ``(n_post,)``); ``post_prob7`` is the
+    post neurons' 7-bit firing probability of this step when the program has
+    ``post_factor='probability'``; ``reward_spikes`` (bool, ``(1,)`` or
+    ``(n_post,)``) the spikes of this step that drive ``y2`` when it has a
     ``reward`` population.
+
+    Which pre spikes the caller passes depends on the program's
+    ``pre_timing`` (``lp.pre_arrival``):
+
+    * ``'emission'`` (Lava ``LearningDense``): the pre spikes of row ``row``;
+    * ``'arrival'``: the pre spikes of row ``row - 1`` (all False at row 0),
+      i.e. the spikes that reach the post neurons at this step through the
+      projection's one-step delay and drove their sample of this step. The
+      pre traces, ``x0`` and the samples at the pre spike all follow these
+      spikes; the random draws still use ``row``.
     """
     pre_spikes = np.asarray(pre_spikes, dtype=bool)
     post_spikes = np.asarray(post_spikes, dtype=bool)
     n_pre, n_post = st.x.shape[1], st.y.shape[1]
-    slots = np.arange(8, dtype=np.uint32)
-    pre_draws = hash32(seed, STREAM_PRE_TRACE + proj_index, row, np.arange(n_pre, dtype=np.uint32)[None, :] * 8 + slots[:, None])
-    post_draws = hash32(seed, STREAM_POST_TRACE + proj_index, row, np.arange(n_post, dtype=np.uint32)[None, :] * 8 + slots[:, None])
+    pre_ids = np.arange(n_pre, dtype=np.uint32) * np.uint32(8)
+    post_ids = np.arange(n_post, dtype=np.uint32) * np.uint32(8)
+
+    def pre_draws(slot: int) -> np.ndarray:
+        return hash32(seed, STREAM_PRE_TRACE + proj_index, row, pre_ids + np.uint32(slot))
+
+    def post_draws(slot: int) -> np.ndarray:
+        return hash32(seed, STREAM_POST_TRACE + proj_index, row, post_ids + np.uint32(slot))
+
     _update_traces(st.x, lp.x, pre_spikes, pre_draws, PRE_DECAY_SLOT, PRE_IMPULSE_SLOT)
-    y_spikes = [post_spikes, post_spikes, post_spikes]
-    if reward_spikes is not None:
-        y_spikes[1] = np.broadcast_to(np.asarray(reward_spikes, dtype=bool), (n_post,))
-    skip = (0,) if lp.post_probability else ()
     for k in range(3):
-        if k in skip:
+        if k == 0 and lp.post_probability:
+            st.y[0] = np.asarray(post_prob7, dtype=np.int64) if post_prob7 is not None else _missing_prob()
             continue
-        _update_traces(st.y[k:k + 1], lp.y[k:k + 1], y_spikes[k], post_draws[[POST_DECAY_SLOT + k, POST_IMPULSE_SLOT + k]], 0, 1)
-    if lp.post_probability:
-        if post_prob7 is None:
-            raise ValueError("trace_step: the program's y1 is the post probability; give post_prob7")
-        st.y[0] = np.asarray(post_prob7, dtype=np.int64)
+        spikes = post_spikes
+        if k == 1 and reward_spikes is not None:
+            spikes = np.broadcast_to(np.asarray(reward_spikes, dtype=bool), (n_post,))
+        _update_traces(st.y[k:k + 1], lp.y[k:k + 1], spikes,
+                       lambda slot, k=k: post_draws(slot + k), POST_DECAY_SLOT, POST_IMPULSE_SLOT)
     # dependencies and samples at the spike (the last spike of the epoch wins)
     if pre_spikes.any():
         st.x0 |= pre_spikes
         st.cap_x_x0[:, pre_spikes] = st.x[:, pre_spikes]
-        syn = np.concatenate([st.by_pre[j] for j in np.flatnonzero(pre_spikes)])
+        syn = st.synapses_of_pre(pre_spikes)
         if syn.size:
             st.cap_y_x0[:, syn] = st.y[:, st.post_idx[syn]]
     if post_spikes.any():
         st.y0 |= post_spikes
         st.cap_y_y0[:, post_spikes] = st.y[:, post_spikes]
-        syn = np.concatenate([st.by_post[i] for i in np.flatnonzero(post_spikes)])
+        syn = st.synapses_of_post(post_spikes)
         if syn.size:
             st.cap_x_y0[:, syn] = st.x[:, st.pre_idx[syn]]
+
+
+def _missing_prob() -> np.ndarray:
+    raise ValueError("trace_step: the program's y1 is the post probability; give post_prob7")
 
 
 def epoch_due(lp: LoweredProgram, row: int) -> bool:

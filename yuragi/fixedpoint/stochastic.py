@@ -17,6 +17,15 @@ in ``[0, N]``). This is a *piecewise-linear* activation: the compiler sets
 matches the slope 1/(4T) of the logistic ``sigmoid(h / T)`` at h = 0 --
 not the logistic itself (see docs/plasticity.md for the measured gap).
 
+**Clamped StochasticBinary** (``StochasticBinary(clamp=...)``): the spikes
+of step ``row`` are those of the clamp input population at ``row`` (neuron
+``i`` copies input neuron ``i``); ``u``, ``x`` and ``probability7(x, N)`` are
+computed from the neuron's own input exactly as above, and the neuron still
+draws its random number ``r`` (and throws it away), so a clamped population
+makes the same draws as a free one and the ``random_draws`` counter is one
+per neuron per step either way (:func:`stochastic_binary_spikes` with
+``clamp=``).
+
 **Release** (transmission failure): synapse ``k`` of projection ``p``
 transmits a presynaptic spike of step ``row`` when
 ``hash32(seed, STREAM_RELEASE + p, row, k) < floor(release_prob * 2**32)``.
@@ -37,7 +46,8 @@ def uniform_below(h: np.ndarray, n: int) -> np.ndarray:
     return ((np.asarray(h, dtype=np.uint64) * np.uint64(n)) >> np.uint64(32)).astype(np.int64)
 
 
-def stochastic_binary_spikes(x: np.ndarray, noise_width: int, seed: int, pop_index: int, row: int, index: np.ndarray | None = None) -> np.ndarray:
+def stochastic_binary_spikes(x: np.ndarray, noise_width: int, seed: int, pop_index: int, row: int, index: np.ndarray | None = None,
+                             clamp: np.ndarray | None = None) -> np.ndarray:
     """Spikes of a StochasticBinary population at step ``row``.
 
     Parameters
@@ -52,6 +62,10 @@ def stochastic_binary_spikes(x: np.ndarray, noise_width: int, seed: int, pop_ind
         Network seed, index of the population in the network, step (row of the run).
     index : numpy.ndarray, optional
         Neuron indices (default ``arange(n)``).
+    clamp : numpy.ndarray, optional
+        The clamp population's spikes of step ``row`` (bool, the shape of
+        ``x``): returned as the spikes, after the draw is made (module
+        docstring, "Clamped StochasticBinary").
 
     Returns
     -------
@@ -60,6 +74,8 @@ def stochastic_binary_spikes(x: np.ndarray, noise_width: int, seed: int, pop_ind
     x = np.asarray(x, dtype=np.int64)
     idx = np.arange(x.shape[-1], dtype=np.uint32) if index is None else np.asarray(index, dtype=np.uint32)
     r = uniform_below(hash32(seed, STREAM_NEURON + pop_index, row, idx), noise_width)
+    if clamp is not None:
+        return np.array(np.broadcast_to(np.asarray(clamp, dtype=bool), x.shape))
     return r < x + (noise_width >> 1)
 
 

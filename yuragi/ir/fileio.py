@@ -228,6 +228,8 @@ def _model_from_json(doc: Any, where: str, reader: ArchiveReader) -> Any:
         if isinstance(default, np.ndarray):
             kinds = {"f": "fiu", "i": "iu", "b": "b"}[default.dtype.kind]
             values[name] = reader.array(get(params, name, f"{where}.params", str, reader), f"{where}.params.{name}", kinds)
+        elif default is None:  # an optional name (StochasticBinary.clamp); files written before it existed omit it
+            values[name] = get(params, name, f"{where}.params", (str, type(None)), reader) if name in params else None
         elif isinstance(default, bool):
             values[name] = get(params, name, f"{where}.params", bool, reader)
         elif isinstance(default, int):

@@ -151,16 +151,26 @@ class StochasticBinary:
         Sampling temperature (> 0), dimensionless.
     bias : float
         Constant input, dimensionless.
+    clamp : str or None
+        Name of an input population of the same size whose spikes of step
+        ``t`` replace the neuron's own sample at step ``t`` (a clamped, or
+        visible, unit: teacher-student training, the training phase of a
+        dual sampling network). Its firing probability -- what
+        ``post_factor='probability'`` learning reads -- still comes from its
+        own input ``h``. None: the neuron samples freely.
     """
 
     KIND: ClassVar[str] = "StochasticBinary"
     temperature: float = 1.0
     bias: float = 0.0
+    clamp: str | None = None
 
     def problems(self) -> list[str]:
         out = _check_finite("temperature", self.temperature) + _check_finite("bias", self.bias)
         if not out and self.temperature <= 0:
             out.append(f"field 'temperature' must be > 0, got {self.temperature!r}")
+        if self.clamp is not None and (not isinstance(self.clamp, str) or not self.clamp):
+            out.append(f"field 'clamp' must be the name of an input population or None, got {self.clamp!r}")
         return out
 
 

@@ -573,10 +573,12 @@ def parse_rule(text: str, target: str = "dw") -> Rule:
 # --- Programs
 
 _TRACE_FIELDS = TRACES
-_OPTION_FIELDS = ("weight_unit", "post_factor", "reward")
+_OPTION_FIELDS = ("weight_unit", "post_factor", "reward", "pre_timing")
 _FIELDS = TARGETS + _TRACE_FIELDS + ("t_epoch",) + _OPTION_FIELDS
 POST_FACTORS: tuple[str, ...] = ("probability",)
 """Values of ``post_factor``: ``'probability'`` = y1 is the postsynaptic neuron's firing probability."""
+PRE_TIMINGS: tuple[str, ...] = ("emission", "arrival")
+"""Values of ``pre_timing``: when the learning engine sees a presynaptic spike (its emission step, or emission + 1)."""
 
 
 @dataclass(frozen=True)
@@ -615,6 +617,16 @@ class PlasticityProgram:
         factor of reward-modulated rules) instead of the postsynaptic spikes;
         it must have one neuron (broadcast to every postsynaptic neuron) or as
         many as the postsynaptic population.
+    pre_timing : str
+        When the learning engine sees a presynaptic spike. ``'emission'``
+        (default, Lava ``LearningDense``): at the step the presynaptic neuron
+        emits it, so the rules pair the pre spikes of step ``r`` with the post
+        spikes of step ``r``. ``'arrival'``: at the step it reaches the
+        postsynaptic neuron, emission + 1 (plastic projections have delay 1),
+        so the rules pair the pre spikes of step ``r - 1`` -- the ones that
+        drove the post neuron's sample at step ``r`` -- with the post spikes
+        (and probability) of step ``r``. Needs a Loihi 2 microcode learning
+        engine (the compiler marks it so).
 
     Raises
     ------
@@ -634,6 +646,7 @@ class PlasticityProgram:
     weight_unit: float | None = None
     post_factor: str | None = None
     reward: str | None = None
+    pre_timing: str = "emission"
     _rules: Mapping[str, Rule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -656,6 +669,8 @@ class PlasticityProgram:
             raise RuleError(f"plasticity: field 'post_factor' must be None or one of {', '.join(POST_FACTORS)}, got {_show(self.post_factor)}")
         if self.reward is not None and (not isinstance(self.reward, str) or not self.reward):
             raise RuleError(f"plasticity: field 'reward' must be a population name or None, got {_show(self.reward)}")
+        if not isinstance(self.pre_timing, str) or self.pre_timing not in PRE_TIMINGS:
+            raise RuleError(f"plasticity: field 'pre_timing' must be one of {', '.join(PRE_TIMINGS)}, got {_show(self.pre_timing)}")
         rules = {name: parse_rule(getattr(self, name), name) for name in TARGETS if getattr(self, name) is not None}
         if not rules:
             raise RuleError("plasticity: at least one of the rules dw, dd, dt must be given")
@@ -674,7 +689,10 @@ class PlasticityProgram:
         return dict(self._rules)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form: rule strings, ``{"impulse", "tau"}`` per trace, ``t_epoch``."""
+        """JSON-safe form: rule strings, ``{"impulse", "tau"}`` per trace, ``t_epoch``, the options that are set.
+
+        ``pre_timing`` is written only when it is not the default ``'emission'``.
+        """
         out: dict[str, Any] = {name: getattr(self, name) for name in TARGETS if getattr(self, name) is not None}
         for name in _TRACE_FIELDS:
             trace = getattr(self, name)
@@ -685,6 +703,8 @@ class PlasticityProgram:
         for name in ("post_factor", "reward"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
+        if self.pre_timing != "emission":
+            out["pre_timing"] = self.pre_timing
         return out
 
     @classmethod

@@ -94,6 +94,73 @@ def projection_problems(proj: "Projection", sizes: dict[str, int], models: dict[
     return out
 
 
+def plasticity_problems(proj: "Projection", sizes: dict[str, int], models: dict[str, object]) -> list[str]:
+    """Cross-reference checks of a plastic projection (its pre and post populations exist).
+
+    A plastic projection runs on Lava's ``LearningDense`` (no synaptic delays)
+    and on the learning engine of yuragi's fixed-point backends
+    (``yuragi.fixedpoint.learning``), which has no stochastic release; a
+    ``post_factor='probability'`` program reads the firing probability of a
+    StochasticBinary post population; a ``reward`` population drives ``y2``
+    of every post neuron (one reward neuron) or of its own post neuron.
+    """
+    prog = proj.plasticity
+    if not isinstance(prog, PlasticityProgram):
+        return []
+    where = f"projection '{proj.name}'"
+    out = []
+    d = proj.delays
+    if d.size and d.min() >= 1 and d.max() != 1:
+        out.append(
+            f"{where}: field 'delays' must be 1 on a plastic projection (Lava's LearningDense has no synaptic delays), "
+            f"got delays up to {int(d.max())} steps; use delays=1 or drop the plasticity program"
+        )
+    rp = proj.release_prob
+    if isinstance(rp, (int, float, np.floating)) and not isinstance(rp, bool) and 0.0 < float(rp) < 1.0:
+        out.append(
+            f"{where}: field 'release_prob' must be 1 on a plastic projection (stochastic release on a learning "
+            f"synapse is not supported), got {float(rp):g}; put the release on a static projection"
+        )
+    if prog.post_factor == "probability" and not isinstance(models[proj.post], StochasticBinary):
+        kind = getattr(models[proj.post], "KIND", type(models[proj.post]).__name__)
+        out.append(
+            f"{where}: plasticity field 'post_factor' = 'probability' needs a StochasticBinary post population "
+            f"(y1 is its firing probability), but population '{proj.post}' is {kind}; use post_factor=None (y1 a spike trace)"
+        )
+    if prog.reward is not None:
+        if prog.reward not in sizes:
+            known = ", ".join(sizes) or "none"
+            out.append(f"{where}: plasticity field 'reward' names population '{prog.reward}', which does not exist (populations: {known})")
+        elif sizes[prog.reward] not in (1, sizes[proj.post]):
+            out.append(
+                f"{where}: plasticity field 'reward' names population '{prog.reward}' of {sizes[prog.reward]} neurons; "
+                f"it must have 1 neuron (broadcast to every post neuron) or {sizes[proj.post]} (one per neuron of '{proj.post}')"
+            )
+    return out
+
+
+def clamp_problems(pop: "Population", sizes: dict[str, int], models: dict[str, object]) -> list[str]:
+    """Cross-reference checks of a clamped StochasticBinary population.
+
+    Its ``clamp`` must name an existing input population of the same size
+    (spikes of that input's neuron ``i`` replace the sample of neuron ``i``).
+    """
+    clamp = getattr(pop.model, "clamp", None)
+    if not isinstance(pop.model, StochasticBinary) or not isinstance(clamp, str) or not clamp:
+        return []
+    where = f"population '{pop.name}'"
+    if clamp not in sizes:
+        known = ", ".join(n for n in sizes if is_input(models[n])) or "none"
+        return [f"{where}: field 'clamp' names population '{clamp}', which does not exist (input populations: {known})"]
+    if not is_input(models[clamp]):
+        return [f"{where}: field 'clamp' names population '{clamp}', which is not an input population; "
+                f"a clamp must be a spike source (PoissonInput, SpikeTimesInput, RasterInput, ExternalInput)"]
+    if sizes[clamp] != sizes[pop.name]:
+        return [f"{where}: field 'clamp' names population '{clamp}' of {sizes[clamp]} neurons; "
+                f"it must have {sizes[pop.name]} (one per neuron of '{pop.name}')"]
+    return []
+
+
 def probe_problems(probe: object, sizes: dict[str, int], models: dict[str, object], projections: set[str]) -> list[str]:
     from .network import POPULATION_VARIABLES, PROJECTION_VARIABLES, Probe
 
@@ -154,8 +221,13 @@ def network_problems(net: "Network") -> list[str]:
         if not any("field 'size'" in p or "field 'model'" in p for p in problems):
             sizes[pop.name] = int(pop.size)
             models[pop.name] = pop.model
+    for pop in net.populations:
+        if pop.name in sizes:
+            out += clamp_problems(pop, sizes, models)
     for proj in net.projections:
         out += projection_problems(proj, sizes, models)
+        if proj.pre in sizes and proj.post in sizes:
+            out += plasticity_problems(proj, sizes, models)
     for dup in _duplicates([p.key for p in net.probes if hasattr(p, "key")]):
         out.append(f"probe '{dup}' is listed more than once")
     for probe in net.probes:
