@@ -153,7 +153,7 @@ def assert_equal_runs(result, spikes: dict, probes: dict, what: str) -> None:
 NETWORKS = ("stdp", "stdp_epoch", "rstdp", "gibbs", "stochastic")
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", NETWORKS)
 def test_suite_matches_fixedpoint_reference(name, seed):
     """1000 steps: spikes, u/v, w/d/t and traces of every step equal the reference loop (and the emulator when it runs them)."""

@@ -241,7 +241,7 @@ def test_arrival_differs_from_emission() -> None:
     assert not np.array_equal(arrival.probes["contacts.t"], emission.probes["contacts.t"])
 
 
-@pytest.mark.parametrize("seed", (1, 2))
+@pytest.mark.parametrize("seed", (1, pytest.param(2, marks=pytest.mark.slow)))
 def test_three_backends_agree_on_clamp_and_arrival(seed: int) -> None:
     net = clamp_network(seed)
     results = {b: get_backend(b).run(net, 1000) for b in BACKENDS}

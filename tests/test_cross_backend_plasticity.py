@@ -17,7 +17,7 @@ from yuragi.backends import get_backend
 from yuragi.verify import compare_exact
 
 STEPS = 1000
-SEEDS = (1, 2)
+SEEDS = (1, 2, pytest.param(3, marks=pytest.mark.slow))
 NAMES = ("stdp", "stdp_epoch", "rstdp", "gibbs", "stochastic")
 
 

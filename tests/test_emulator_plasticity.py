@@ -169,7 +169,8 @@ def first_difference(got: np.ndarray, want: np.ndarray) -> str:
 CASES = [(seed, name) for seed in SEEDS for name in suite(seed)]
 
 
-@pytest.mark.parametrize("seed, name", CASES, ids=[f"{n}-{s}" for s, n in CASES])
+@pytest.mark.parametrize("seed, name", [pytest.param(s, n, marks=() if s == SEEDS[0] else pytest.mark.slow) for s, n in CASES],
+                         ids=[f"{n}-{s}" for s, n in CASES])
 def test_matches_reference(seed, name):
     c = probe_everything(suite(seed)[name])
     session = em.Session(c)

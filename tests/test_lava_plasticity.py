@@ -336,6 +336,7 @@ def suite_network(seed: int, name: str) -> CompiledNetwork:
 SUITE_NAMES = ("stdp", "stdp_epoch", "rstdp", "gibbs", "stochastic")
 
 
+@pytest.mark.slow  # the default suite checks Lava against Brian2 and the emulator (test_cross_backend_plasticity)
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("name", SUITE_NAMES)
 def test_lava_backend_matches_reference_on_plastic_networks(name, seed):
