@@ -11,7 +11,7 @@ from typing import Callable
 
 from ..errors import ModelError
 from ..ir import Network
-from . import examples
+from . import examples, synfire
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ BUILTIN_MODELS: dict[str, BuiltinModel] = {
     for m in (
         BuiltinModel("chain", "feed-forward chain: 16 Poisson inputs -> 32 LIF -> 8 LIF", examples.chain),
         BuiltinModel("ei_balanced", "random recurrent E/I network: 40 Poisson inputs, 200 exc + 50 inh LIF, 10% connectivity, refractory", examples.ei_balanced),
+        BuiltinModel("synfire", "Diesmann et al. 1999 synfire chain: 10 x 100 LIF (or EIF), background noise, input pulse packet, optional inhibitory gate", synfire.synfire_chain),
     )
 }
 

@@ -25,13 +25,15 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 
-def load_model_or_file(source: str) -> Any:
-    """A Network from a ``.yrg`` path or a built-in model name."""
+def load_model_or_file(source: str, model_args: dict[str, Any] | None = None) -> Any:
+    """A Network from a ``.yrg`` path or a built-in model name (built with ``model_args``)."""
     from .ir import load_network
     from .models import BUILTIN_MODELS, builtin_model
 
     if source in BUILTIN_MODELS:
-        return builtin_model(source)
+        return builtin_model(source, **(model_args or {}))
+    if model_args:
+        raise YuragiError(f"model options ({', '.join(sorted(model_args))}) apply to built-in models only, not to '{source}'")
     path = Path(source)
     if path.exists() or path.suffix == ".yrg":
         return load_network(path)
@@ -237,13 +239,15 @@ def compile_cmd(source: str, profile: str, output: str | None, report_path: str 
             console.print(f"wrote {', '.join(written)}")
 
 
-def load_program(source: str, profile: str, allow_emulated: bool = False) -> tuple[Any, Any]:
-    """(Network or None, CompiledNetwork) from a .yrc, a .yrg or a built-in model name."""
+def load_program(source: str, profile: str, allow_emulated: bool = False, model_args: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """(Network or None, CompiledNetwork) from a .yrc, a .yrg or a built-in model name (built with ``model_args``)."""
     from .compiler import compile_network, load_compiled
 
     if source.endswith(".yrc"):
+        if model_args:
+            raise YuragiError(f"model options ({', '.join(sorted(model_args))}) apply to built-in models only, not to '{source}'")
         return None, load_compiled(source)
-    net = load_model_or_file(source)
+    net = load_model_or_file(source, model_args)
     compiled, _ = compile_network(net, profile, allow_emulated=allow_emulated)
     return net, compiled
 
@@ -275,34 +279,80 @@ BACKEND_CHOICE = click.Choice([*FIXED_POINT_BACKENDS, *FLOAT_BACKENDS])
 FIXED_POINT_CHOICE = click.Choice(list(FIXED_POINT_BACKENDS))
 
 
+def _synfire_args(source: str, neuron: str | None, packet_a: int | None, packet_sigma: float | None, gate_rate: float | None, seed: int | None) -> dict[str, Any]:
+    """Builder arguments from the model options of ``run`` (the synfire ones only for 'synfire')."""
+    given = {"--neuron": neuron, "--packet-a": packet_a, "--packet-sigma": packet_sigma, "--gate-rate": gate_rate}
+    used = [name for name, value in given.items() if value is not None]
+    if used and source != "synfire":
+        raise YuragiError(f"{', '.join(used)}: only for the built-in model 'synfire', not for '{source}'")
+    args: dict[str, Any] = {} if seed is None else {"seed": seed}
+    for key, value in (("neuron", neuron), ("a", packet_a), ("sigma_in", packet_sigma), ("gate_rate_hz", gate_rate)):
+        if value is not None:
+            args[key] = value
+    return args
+
+
 @cli.command()
 @click.argument("source")
 @click.option("--backend", type=BACKEND_CHOICE, default="emulator", show_default=True)
-@click.option("--steps", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Steps to run  [default: 1000; synfire: the whole chain]")
 @click.option("--profile", default="loihi2", show_default=True, help="Hardware profile to compile for (ignored for .yrc).")
 @click.option("--input", "inputs", multiple=True, metavar="POP=FILE.npy", help="Spikes (steps x size, 0/1) of an ExternalInput population.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the RunResult (.npz: .npy arrays + result.json).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Write a raster plot PNG.")
 @click.option("--allow-emulated", is_flag=True, help="Compile features the target cannot run (emulated only).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=None, help="Seed of a built-in model  [default: the model's]")
+@click.option("--neuron", type=click.Choice(["lif", "eif"]), default=None, help="synfire: chain neuron model  [default: lif]")
+@click.option("--packet-a", type=click.IntRange(min=0), default=None, help="synfire: spikes in the input pulse packet  [default: 85]")
+@click.option("--packet-sigma", type=click.FloatRange(min=0), default=None, help="synfire: temporal spread of the input packet, ms  [default: 1]")
+@click.option("--gate-rate", type=click.FloatRange(min=0), default=None, help="synfire: rate of each inhibitory gate neuron nu_G, Hz  [default: 0, no gate]")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--json", "as_json", is_flag=True, help="Print rates and counter totals as JSON.")
-def run(source: str, backend: str, steps: int, profile: str, inputs: tuple[str, ...], output: str | None, plot_path: str | None, allow_emulated: bool, force: bool, as_json: bool) -> None:
-    """Run a .yrg/.yrc FILE or built-in MODEL on a backend."""
+def run(source: str, backend: str, steps: int | None, profile: str, inputs: tuple[str, ...], output: str | None, plot_path: str | None, allow_emulated: bool, seed: int | None, neuron: str | None, packet_a: int | None, packet_sigma: float | None, gate_rate: float | None, force: bool, as_json: bool) -> None:
+    """Run a .yrg/.yrc FILE or built-in MODEL on a backend.
+
+    For the built-in 'synfire' chain, --neuron, --packet-a, --packet-sigma
+    and --gate-rate set the model, and the packet (a, sigma) of every group
+    is printed.
+    """
     from .plots import raster_plot, rates_table_rows
 
     _refuse_existing([Path(p) for p in (output, plot_path) if p], force)
-    net, compiled = load_program(source, profile, allow_emulated)
+    synfire = source == "synfire"
+    net, compiled = load_program(source, profile, allow_emulated, _synfire_args(source, neuron, packet_a, packet_sigma, gate_rate, seed))
+    if steps is None:
+        if synfire:
+            from .models.synfire import chain_steps
+
+            steps = chain_steps()
+        else:
+            steps = 1000
     result = run_backend(backend, net, compiled, steps, _load_inputs(inputs), progress=not as_json)
+    packets = None
+    if synfire:
+        from .models.synfire import chain_packets
+
+        packets = chain_packets(result)
     if output:
         result.save(output, overwrite=force)
     if plot_path:
-        raster_plot(result, plot_path)
+        if synfire:
+            from .models.synfire.plots import chain_raster
+
+            chain_raster(result, plot_path, packets=packets)
+        else:
+            raster_plot(result, plot_path)
     if as_json:
-        click.echo(json.dumps({
+        doc = {
             "network": result.network, "backend": result.backend, "steps": result.steps,
             "rates_hz": result.rates_hz(), "counters": {k: result.total(k) for k in result.counters},
-        }, indent=1))
+        }
+        if packets is not None:
+            doc["packets"] = {**packets.to_dict(), "survived": packets.survived, "passes": packets.passes()}
+        click.echo(json.dumps(doc, indent=1))
         return
+    if packets is not None:
+        _print_packets(packets)
     table = Table(title=f"{result.network} on {result.backend}, {steps} steps")
     for col in ("population", "size", "spikes", "rate (Hz)"):
         table.add_column(col, justify="right" if col != "population" else "left")
@@ -314,6 +364,19 @@ def run(source: str, backend: str, steps: int, profile: str, inputs: tuple[str, 
     written = [p for p in (output, plot_path) if p]
     if written:
         console.print(f"wrote {', '.join(written)}")
+
+
+def _print_packets(packets: Any) -> None:
+    """Table of the per-group packet (a, sigma) of a synfire run."""
+    t = Table(title="synfire packet per group (a: spikes within +-5 ms of the centre; sigma: their s.d.)")
+    for col in ("group", "a", "sigma (ms)", "centre (ms)"):
+        t.add_column(col, justify="right")
+    for k in range(len(packets.a)):
+        sig, cen = packets.sigma[k], packets.centre[k]
+        t.add_row(str(k + 1), str(int(packets.a[k])), "-" if sig != sig else f"{sig:.2f}", "-" if cen != cen else f"{cen:.1f}")
+    console.print(t)
+    verdict = "reaches" if packets.survived else "does not reach"
+    console.print(f"the packet {verdict} the last group (a >= 50); issue #10 target (a >= 80, sigma < 1 ms): {'met' if packets.passes() else 'not met'}")
 
 
 @cli.command()
