@@ -27,7 +27,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -n 2
 
 demo: $(STAMP)
-	$(VENV)/bin/yuragi demo
+	$(VENV)/bin/yuragi demo -o demo_out/$$(date +%Y%m%d-%H%M%S)
 
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -362,3 +362,55 @@ def test_gibbs_projections_mask_and_errors() -> None:
         gibbs_projections(_builder(), "x", "h", g=-1.0)
     with pytest.raises(ModelError, match="mask must be a bool array of shape"):
         gibbs_projections(_builder(), "x", "h", g=0.4, mask=np.ones((30, 8), dtype=bool))
+
+
+def test_learning_phase_computes_only_the_synapses_a_product_touches() -> None:
+    """apply_rules skips synapses whose every product is 0 (speed); that must not change any result.
+
+    Gibbs program (dt: x0 terms and a u6 term; dw: u6 terms only), 400 synapses, random tags
+    including the saturated -257 (Lava clips it to -256 in any learning phase). In epochs without
+    u6, the synapses with a pre spike must get exactly what they get when every synapse has one,
+    and the others keep their values (except -257: the accumulator clip makes it -256.0078, rounded).
+    """
+    from yuragi.fixedpoint.learning import decimation_active
+
+    lp = lower_program(gibbs_synapse(a=2, m=7, k=6, rho=0.5, kappa=0.0546875))
+    rng = np.random.default_rng(3)
+    n_pre, n_post = 20, 20
+    pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post))
+    pre, post = pre.ravel(), post.ravel()
+
+    def state(x0: np.ndarray):
+        s = init_learning_state(pre, post, (rng_w.random(pre.size) < 0.5).astype(np.int64), n_pre, n_post)
+        s.t = tags.copy()
+        s.y[0] = probs.copy()
+        s.x0[:] = x0
+        s.y0[:] = post_spikes
+        s.cap_y_x0[:] = s.y[:, post]
+        return s
+
+    for row in (5, 63):  # u6 = 0, then u6 = 1
+        tags = rng.integers(-257, 256, pre.size)
+        tags[rng.random(pre.size) < 0.1] = -257
+        probs = rng.integers(0, 128, n_post)
+        post_spikes = rng.random(n_post) < 0.3
+        spiked = rng.random(n_pre) < 0.4
+        rng_w = np.random.default_rng(row)
+        part = state(spiked)
+        rng_w = np.random.default_rng(row)
+        full = state(np.ones(n_pre, dtype=bool))
+        w0 = part.w.copy()
+        apply_rules(lp, part, row, 1, 0, SIGN_EXCITATORY)
+        apply_rules(lp, full, row, 1, 0, SIGN_EXCITATORY)
+        touched = spiked[pre]
+        if decimation_active(lp, row):
+            assert not np.array_equal(part.w, w0)
+        else:
+            assert np.array_equal(part.w, w0)  # dw has only u6 products
+            rest, t_rest = tags[~touched], part.t[~touched]
+            assert np.array_equal(t_rest[rest > -257], rest[rest > -257])
+            # -257 << 7 is clipped to the accumulator's -32769 = -256.0078 * 128, then rounded stochastically
+            saturated = t_rest[rest == -257]
+            assert saturated.size and set(saturated.tolist()) <= {-257, -256} and (saturated == -256).mean() > 0.9
+        assert np.array_equal(part.t[touched], full.t[touched])
+        assert np.array_equal(part.w[touched], full.w[touched])

@@ -564,13 +564,49 @@ def _profile_scaled(source: str, factor: float, profile: str, steps: int, sample
     return profile_energy(run_backend("emulator", scaled, compiled, steps, {}, progress=False), compiled, profile, samples)
 
 
+@cli.group()
+def train() -> None:
+    """Train a model on its data set (``yuragi train dsnn --help``)."""
+
+
+@train.command(name="dsnn")
+@click.option("--preset", "preset_name", default="loihi", show_default=True, help="DSNN preset: loihi, small, hardware or reference.")
+@click.option("--backend", type=click.Choice(["emulator", "float"]), default="emulator", show_default=True,
+              help="emulator: the compiled Gibbs-synapse program, online; float: the float model (batch mode).")
+@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=6, show_default=True, help="Passes over the training digits.")
+@click.option("--hidden", type=click.IntRange(min=1), default=None, help="Hidden units  [default: the preset's]")
+@click.option("--infer-steps", type=click.IntRange(min=1), default=None, help="Steps per test digit  [default: the preset's, 100]")
+@click.option("--seed", type=click.IntRange(min=0, max=2**32 - 1), default=0, show_default=True)
+@click.option("--profile", default="loihi2", show_default=True, help="Hardware profile the programs are compiled for.")
+@click.option("-o", "--out-dir", default="dsnn_out", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for dsnn.npz (checkpoint), dsnn.yrg (the trained free network), train.json and accuracy.png.")
+@click.option("--force", is_flag=True, help="Overwrite files of an earlier run in OUT_DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def train_dsnn(preset_name: str, backend: str, epochs: float, hidden: int | None, infer_steps: int | None, seed: int, profile: str,
+               out_dir: str, force: bool, as_json: bool) -> None:
+    """Train the dual sampling network on scikit-learn's digits, then classify the test digits as a Loihi program.
+
+    Prints the accuracy after every pass and the fixed-point accuracy of the
+    compiled free network on the emulator (540 test digits, infer_steps each).
+    """
+    from .models.dsnn.command import run_train_dsnn
+
+    overrides = {k: v for k, v in (("n_hidden", hidden), ("infer_steps", infer_steps)) if v is not None}
+    summary = run_train_dsnn(preset_name, backend, epochs, overrides, seed, profile, Path(out_dir), force, console, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(summary, indent=1))
+
+
 @cli.command()
 @click.option("-o", "--out-dir", default="demo_out", show_default=True, type=click.Path(file_okay=False), help="Folder for the demo's files.")
-def demo(out_dir: str) -> None:
+@click.option("--model", type=click.Choice(["dsnn", "ei_balanced"]), default="dsnn", show_default=True,
+              help="dsnn: train the dual sampling network on digits as a Loihi program (make demo); ei_balanced: the network flow.")
+@click.option("--force", is_flag=True, help="Overwrite the files of an earlier demo run in OUT_DIR.")
+def demo(out_dir: str, model: str, force: bool) -> None:
     """End-to-end demo on a built-in model (what `make demo` runs)."""
     from .demo import run_demo
 
-    run_demo(Path(out_dir), console)
+    run_demo(Path(out_dir), console, model, force)
 
 
 def _report_error(exc: YuragiError) -> None:

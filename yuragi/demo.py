@@ -1,4 +1,4 @@
-"""`make demo`: the end-to-end run on a built-in model.
+"""Demos: `make demo` runs the DSNN flow (:mod:`yuragi.demo_dsnn`); ``yuragi demo --model ei_balanced`` the network flow below.
 
 Build -> save/load -> validate -> compile for Loihi 1 and 2 -> run on the
 emulator and on real Lava processes -> verify bit for bit against Brian2 ->
@@ -18,7 +18,19 @@ from .errors import YuragiError
 DEMO_STEPS = 1000
 
 
-def run_demo(out_dir: Path, console: Console) -> None:
+def run_demo(out_dir: Path, console: Console, model: str = "dsnn", force: bool = False) -> None:
+    """The demo of ``model``: ``'dsnn'`` (:mod:`yuragi.demo_dsnn`, what ``make demo`` runs) or ``'ei_balanced'``."""
+    if model == "dsnn":
+        from .demo_dsnn import run_dsnn_demo
+
+        run_dsnn_demo(out_dir, console, force=force)
+    elif model == "ei_balanced":
+        run_network_demo(out_dir, console)
+    else:
+        raise YuragiError(f"unknown demo '{model}' (demos: dsnn, ei_balanced)")
+
+
+def run_network_demo(out_dir: Path, console: Console) -> None:
     """Run every stage on the built-in 'ei_balanced' network; raise YuragiError if any check fails."""
     from .backends import get_backend
     from .cli import network_summary_tables

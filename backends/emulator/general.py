@@ -287,6 +287,38 @@ class Session:
             out[name] = getattr(st, side)[k].copy()
         return out
 
+    def set_learning_state(self, proj: str, state: Mapping[str, np.ndarray]) -> None:
+        """Load a plastic projection's state, as :meth:`learning_state` returns it (any subset of its keys).
+
+        For moving learned synapses into another program with the same
+        projection (e.g. from a training network into the free network):
+        ``w`` goes through :meth:`set_weights`; ``d`` must lie in [0, 255],
+        ``t`` in [-257, 255]; traces in [0, 127]; shapes as in :meth:`learning_state`.
+        """
+        i = self._projection_index(proj)
+        if i not in self._learning:
+            raise BackendError(f"projection '{proj}' has no plasticity program (set_learning_state needs one)")
+        st, p = self._learning[i], self.compiled.projections[i]
+        limits = {"d": (0, 255), "t": (-257, 255)}
+        for key, value in state.items():
+            value = np.asarray(value)
+            if key == "w":
+                self.set_weights(proj, value)
+                continue
+            if key in limits:
+                shape, (lo, hi) = (p.nnz,), limits[key]
+            elif key in _TRACE:
+                shape, (lo, hi) = ((p.n_pre,) if _TRACE[key][0] == "x" else (p.n_post,)), (0, 127)
+            else:
+                raise BackendError(f"set_learning_state: projection '{proj}' has no state '{key}' (w, d, t, {', '.join(_TRACE)})")
+            if value.shape != shape or value.dtype.kind not in "iu" or (value.size and (int(value.min()) < lo or int(value.max()) > hi)):
+                raise BackendError(f"set_learning_state: '{proj}.{key}' takes {shape} integers in [{lo}, {hi}], got {value.dtype} {value.shape}")
+            if key in limits:
+                setattr(st, key, value.astype(np.int64))
+            else:
+                side, k = _TRACE[key]
+                getattr(st, side)[k] = value.astype(np.int64)
+
     def set_weights(self, proj: str, w: np.ndarray) -> None:
         """Replace the weights of projection ``proj`` from the next step on.
 

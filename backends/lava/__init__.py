@@ -49,6 +49,17 @@ HW_MISSING = (
 )
 
 
+def preload() -> None:
+    """Import Lava's runtime now.
+
+    Lava 0.10.0 calls ``multiprocessing.set_start_method('fork')`` when its
+    runtime is first imported, which raises once anything else has fixed the
+    start method (scikit-learn's estimators do, via joblib). A program that
+    uses both calls this first.
+    """
+    import lava.magma.runtime.runtime  # noqa: F401 - imported for its side effect
+
+
 def _lava_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

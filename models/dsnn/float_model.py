@@ -131,6 +131,10 @@ class DSNNConfig:
         ``'exact'``, ``'midpoint'``, ``'linear_midpoint'`` or ``'delta'`` (module docstring).
     midpoint_nu : float
         ``nu`` in [0, 1] of ``evidence='linear_midpoint'``.
+    saturate : bool
+        Clip the evidence so that ``|beta L| <= 2``, where the hard sigmoid
+        saturates: the range of the Gibbs program's 9-bit tag
+        (``gain L = +-2``, docs/plasticity.md). Without it the float evidence is unbounded.
     resample_prob : str
         ``'sigmoid'`` or ``'hard'`` (``clip(1/2 + z/4, 0, 1)``).
     topdown : str
@@ -167,6 +171,7 @@ class DSNNConfig:
     noise_width: float = 4.0
     evidence: str = "exact"
     midpoint_nu: float = 0.75
+    saturate: bool = False
     resample_prob: str = "sigmoid"
     topdown: str = "exact"
     feedback_gain: float = 1.0
@@ -218,7 +223,7 @@ class DSNNConfig:
         choice("evidence", EVIDENCE_RULES)
         choice("resample_prob", RESAMPLE_PROBS)
         choice("topdown", TOPDOWN_MODES)
-        for name in ("plastic_hidden", "plastic_label"):
+        for name in ("plastic_hidden", "plastic_label", "saturate"):
             if not isinstance(getattr(self, name), bool):
                 out.append(f"field '{name}' must be true or false, got {getattr(self, name)!r}")
         return out
@@ -506,6 +511,9 @@ class DSNN:
             if plastic:
                 layer.L *= decay
                 layer.L += layer.evidence(pre, post, u, cfg)
+                if cfg.saturate:
+                    bound = 2.0 / (self.beta_hidden if layer is self.hidden else cfg.beta)
+                    np.clip(layer.L, -bound, bound, out=layer.L)
         prob = self._resample_prob(b)
         self.steps += b
         if cfg.plastic_hidden:

@@ -91,8 +91,10 @@ def build_network(net: DSNN, image: np.ndarray | None = None, plastic: bool = Tr
         ``(n_pixels,)`` intensities in [0, 1]: ``x`` becomes Poisson sources
         with that spike probability per step (``dt = 1 ms``); default: external input.
     plastic : bool
-        True: Gibbs-synapse projections (contacts keep resampling when run);
-        False: static dense projections with the current weights.
+        True: the synapse groups of the layers that learn (``plastic_hidden``,
+        ``plastic_label``) are Gibbs-synapse projections (contacts keep
+        resampling when run), the others static; False: every group is a
+        static dense projection with the current weights.
     name : str
         Network name.
     seed : int
@@ -128,23 +130,23 @@ def build_network(net: DSNN, image: np.ndarray | None = None, plastic: bool = Tr
     b.population("y", ny, StochasticBinary(temperature=T, clamp="label" if phase == "train" else None))
     groups = (("W", "x", "h", net.hidden, slice(0, n_pix)), ("W_bias", "on", "h", net.hidden, slice(n_pix, n_pix + 1)),
               ("U", "h", "y", net.label, slice(0, nh)), ("U_bias", "on", "y", net.label, slice(nh, nh + 1)))
-    if not plastic:
-        for gname, pre, post, layer, cols in groups:
-            b.connect(pre, post, layer.weights[:, cols], name=gname)
-    else:
-        from ...plasticity import gibbs_projections
+    from ...plasticity import gibbs_projections
 
-        params = {"hidden": hardware_parameters(net, "hidden"), "label": hardware_parameters(net, "label")}
-        for gname, pre, post, layer, _ in groups:
-            p = params["hidden" if layer is net.hidden else "label"]
+    learns = {"hidden": plastic and cfg.plastic_hidden, "label": plastic and cfg.plastic_label}
+    params = {layer: hardware_parameters(net, layer) for layer, on in learns.items() if on}
+    for gname, pre, post, layer, cols in groups:
+        p = params.get("hidden" if layer is net.hidden else "label")
+        if p is None:  # a layer that does not learn: its current weights, static
+            b.connect(pre, post, layer.weights[:, cols], name=gname)
+        else:
             gibbs_projections(b, pre, post, g=layer.g, K=layer.K, rho=cfg.rho, seed=seed, a=p.a, m=p.m, k=p.k,
                               midpoint=cfg.midpoint_nu, name=gname)
     b.probe("h", "spikes")
     b.probe("y", "spikes")
     out = b.build()
-    if plastic:
-        for gname, _, _, layer, cols in groups:
-            p = params["hidden" if layer is net.hidden else "label"]
+    for gname, _, _, layer, cols in groups:
+        p = params.get("hidden" if layer is net.hidden else "label")
+        if p is not None:
             out = _set_contacts(out, gname, layer.c[:, :, cols], layer.dw, p.stores_complement)
     return out
 

@@ -331,39 +331,40 @@ def decimation_active(lp: LoweredProgram, row: int) -> int:
 _TRACE_ROW = {"x1": 0, "x2": 1, "y1": 0, "y2": 1, "y3": 2}
 
 
-def _factor_value(st: LearningState, symbol: str, dependency: str, old: dict[str, np.ndarray]) -> np.ndarray:
-    """Value of one factor per synapse, before its offset and clipping."""
+def _factor_value(st: LearningState, symbol: str, dependency: str, old: dict[str, np.ndarray], sel: np.ndarray) -> np.ndarray:
+    """Value of one factor for synapses ``sel``, before its offset and clipping."""
     if symbol == "x0":
-        return st.x0[st.pre_idx].astype(np.int64)
+        return st.x0[st.pre_idx[sel]].astype(np.int64)
     if symbol == "y0":
-        return st.y0[st.post_idx].astype(np.int64)
+        return st.y0[st.post_idx[sel]].astype(np.int64)
     if symbol in old:
-        return old[symbol]
+        return old[symbol][sel]
     row = _TRACE_ROW[symbol]
     pre_side = symbol.startswith("x")
     if dependency == "x0":
-        return st.cap_x_x0[row][st.pre_idx] if pre_side else st.cap_y_x0[row]
+        return st.cap_x_x0[row][st.pre_idx[sel]] if pre_side else st.cap_y_x0[row][sel]
     if dependency == "y0":
-        return st.cap_x_y0[row] if pre_side else st.cap_y_y0[row][st.post_idx]
+        return st.cap_x_y0[row][sel] if pre_side else st.cap_y_y0[row][st.post_idx[sel]]
     # u<k>: the value at the end of the epoch
-    return st.x[row][st.pre_idx] if pre_side else st.y[row][st.post_idx]
+    return st.x[row][st.pre_idx[sel]] if pre_side else st.y[row][st.post_idx[sel]]
 
 
-def _rule_accumulator(rule: Rule, st: LearningState, start: np.ndarray, u_value: int, old: dict[str, np.ndarray]) -> np.ndarray:
-    """Lava's ``LearningRuleApplierBitApprox.apply``: the accumulator after all products."""
+def _rule_accumulator(terms: tuple, st: LearningState, start: np.ndarray, u_value: int, old: dict[str, np.ndarray],
+                      sel: np.ndarray) -> np.ndarray:
+    """Lava's ``LearningRuleApplierBitApprox.apply``: the accumulator after all products, for synapses ``sel``."""
     acc = start
-    for term in rule.terms:
+    for term in terms:
         if term.dependency == "x0":
-            mac = st.x0[st.pre_idx].astype(np.int64)
+            mac = st.x0[st.pre_idx[sel]].astype(np.int64)
         elif term.dependency == "y0":
-            mac = st.y0[st.post_idx].astype(np.int64)
+            mac = st.y0[st.post_idx[sel]].astype(np.int64)
         else:
             mac = np.full(start.shape, u_value, dtype=np.int64)
         width_sum = 0
         for factor in term.factors:
             width = FACTOR_WIDTH[factor.symbol]
             width_sum += width
-            value = _factor_value(st, factor.symbol, term.dependency, old) + factor.offset
+            value = _factor_value(st, factor.symbol, term.dependency, old, sel) + factor.offset
             if factor.sgn:
                 value = np.sign(value)
             mac = mac * np.clip(value, -(1 << width), (1 << width) - 1)
@@ -404,14 +405,34 @@ def apply_rules(lp: LoweredProgram, st: LearningState, row: int, seed: int, proj
     nnz = st.w.shape[0]
     old = {"w": st.w.copy(), "d": st.d.copy(), "t": st.t.copy()}
     u_value = decimation_active(lp, row)
-    k = np.arange(nnz, dtype=np.uint32)
     for rule in lp.rules:
         var = TARGET_VAR[rule.target]
-        acc = _rule_accumulator(rule, st, old[var] << VAR_SHIFT, u_value, old)
+        # Speed-up, exact: products that are 0 at a synapse (u<k> = 0 this epoch, or x0 / y0 not set)
+        # add nothing. A synapse where every product is 0 keeps ``var << 7`` in the accumulator, so
+        # its value does not change -- unless that is outside the accumulator (t = -257: Lava clips
+        # after each product, to -256.0078, then rounds). Only the other synapses are computed; the
+        # clip below stands for the clips of the skipped products.
+        terms = rule.terms if u_value else tuple(t for t in rule.terms if t.dependency in ("x0", "y0"))
+        start = old[var] << VAR_SHIFT
+        if u_value:
+            sel = np.arange(nnz)
+        else:
+            touched = (start < ACC_MIN) | (start > ACC_MAX)
+            if any(t.dependency == "x0" for t in terms):
+                touched |= st.x0[st.pre_idx]
+            if any(t.dependency == "y0" for t in terms):
+                touched |= st.y0[st.post_idx]
+            sel = np.flatnonzero(touched)
+            if sel.size == 0:
+                continue
+        acc = np.clip(_rule_accumulator(terms, st, start[sel], u_value, old, sel), ACC_MIN, ACC_MAX)
         acc = _saturate(var, acc, sign_mode, final=False)
+        k = sel.astype(np.uint32)
         draws = (hash32(seed, STREAM_LEARNING + proj_index, row, k * 4 + VAR_CODE[rule.target]) >> np.uint32(32 - VAR_SHIFT)).astype(np.int64)
         value = (acc >> VAR_SHIFT) + (draws < (acc & ((1 << VAR_SHIFT) - 1)))
-        setattr(st, var, _saturate(var, value, sign_mode, final=True))
+        updated = old[var].copy()
+        updated[sel] = _saturate(var, value, sign_mode, final=True)
+        setattr(st, var, updated)
     st.x0[:] = False
     st.y0[:] = False
     return nnz * len(lp.rules)
