@@ -20,7 +20,9 @@ plots of docs/models/synfire.md under ``docs/models/img/``.
     python benchmarks/synfire.py --quick          # 3 seeds, coarse grids, no Lava (a few minutes)
     python benchmarks/synfire.py --parts targets  # one part: targets, gate, map, plots
 
-Parts: ``verify`` (Brian2 Loihi-exact vs emulator spikes on the compiled
+Parts: ``eif_dt`` (EIF gate survival at dt = 0.1 / 0.05 / 0.025 ms, Brian2
+float vs the IR's Euler form), ``energy`` (one a=85 run priced on Loihi 1 / 2: propagating vs
+blocked by the gate), ``verify`` (Brian2 Loihi-exact vs emulator spikes on the compiled
 LIF chain, bit for bit), ``eif_tune`` (the scan of the EIF chain weight behind
 ``SynfireParams.eif_J_factor``), ``targets`` (a=85 propagates / a=48 dies, per backend and model),
 ``gate`` (survival to group 10 vs gate rate nu_G and the nu_G of 50 %
@@ -46,7 +48,7 @@ from yuragi.models.synfire.runs import chain_steps
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "synfire.json"
 DEFAULT_IMG = ROOT / "docs" / "models" / "img"
-PARTS = ("targets", "gate", "map", "plots", "eif_tune", "verify")
+PARTS = ("targets", "gate", "map", "plots", "eif_tune", "verify", "energy", "eif_dt")
 
 #: (label, neuron, backend) of the propagation-target runs
 TARGET_CONFIGS = (
@@ -56,12 +58,16 @@ TARGET_CONFIGS = (
     ("LIF float Euler (euler-float)", "lif", "euler-float"),
     ("LIF paper equations (brian2)", "lif", "paper"),
     ("EIF float (brian2-float)", "eif", "brian2-float"),
+    ("EIF quantized (emulator; loihi2 program)", "eif", "emulator"),
+    ("EIF float Euler (euler-float)", "eif", "euler-float"),
     ("EIF paper equations (brian2)", "eif", "paper"),
 )
 GATE_CONFIGS = (
     ("LIF float", "lif", "brian2-float"),
     ("LIF quantized", "lif", "emulator"),
     ("EIF float", "eif", "brian2-float"),
+    ("EIF quantized", "eif", "emulator"),
+    ("EIF float Euler", "eif", "euler-float"),
     ("LIF paper", "lif", "paper"),
     ("LIF float Euler", "lif", "euler-float"),
     ("EIF float (gate x1.8)", "eif", "brian2-float"),
@@ -256,14 +262,109 @@ def part_verify(seeds: list[int], log: Any) -> dict[str, Any]:
 
     rows = []
     for seed in seeds:
-        for a, gate in ((85, 0.0), (48, 0.0), (85, 12.0)):
-            compiled, _ = compile_network(synfire_chain(a, 1.0, "lif", gate, seed), "loihi2")
-            exact = get_backend("brian2").run(compiled, chain_steps())
+        for neuron, a, gate in (("lif", 85, 0.0), ("lif", 48, 0.0), ("lif", 85, 12.0), ("eif", 85, 0.0), ("eif", 85, 12.0)):
+            compiled, _ = compile_network(synfire_chain(a, 1.0, neuron, gate, seed), "loihi2")
             emu = get_backend("emulator").run(compiled, chain_steps())
-            equal = all(exact.spikes[k] == emu.spikes[k] for k in emu.spikes)
-            rows.append({"seed": seed, "a": a, "gate_rate_hz": gate, "equal": equal, "spikes": emu.spikes["chain"].count})
-            log(f"verify seed {seed} a={a} nu_G={gate:g}: brian2 exact == emulator: {equal}")
+            row = {"seed": seed, "neuron": neuron, "a": a, "gate_rate_hz": gate, "spikes": emu.spikes["chain"].count}
+            others = ("brian2", "lava") if neuron == "eif" and seed == seeds[0] else ("brian2",)
+            for backend in others:  # the EIF Loihi 2 program also on Lava (our custom process), one seed
+                other = get_backend(backend).run(compiled, chain_steps())
+                row[f"{backend}_equal"] = all(other.spikes[k] == emu.spikes[k] for k in emu.spikes)
+            row["equal"] = all(v for k, v in row.items() if k.endswith("_equal"))
+            rows.append(row)
+            log(f"verify {neuron} seed {seed} a={a} nu_G={gate:g}: " + ", ".join(f"{b} == emulator: {row[f'{b}_equal']}" for b in others))
     return {"rows": rows, "all_equal": all(r["equal"] for r in rows)}
+
+
+# ------------------------------------------------------------------- energy
+
+#: (label, neuron, packet a, gate rate) of the energy runs: the packet propagates without the gate and is
+#: blocked at the top rate; a = 0 (background only) gives the marginal cost of a propagated packet.
+ENERGY_CASES = (("LIF, background only (a=0)", "lif", 0, 0.0), ("LIF, no gate (propagates)", "lif", 85, 0.0),
+                ("LIF, gate 30 Hz (blocked)", "lif", 85, 30.0), ("EIF, background only (a=0)", "eif", 0, 0.0),
+                ("EIF, no gate (propagates)", "eif", 85, 0.0), ("EIF, gate 30 Hz (blocked)", "eif", 85, 30.0))
+
+
+def part_energy(seeds: list[int], log: Any) -> dict[str, Any]:
+    """Energy of one chain run on Loihi 1 and 2: background only, a=85 propagating, a=85 blocked by the gate.
+
+    Each run is compiled for the profile (the EIF program only for Loihi 2),
+    run on the emulator for the whole chain and priced by the profiler.
+    "chain" is the dynamic energy the profiler attributes to the chain
+    population (its neuron updates and the synaptic events it receives);
+    "total" includes the Poisson background and the gate (host-injected
+    spikes that the chip still receives and integrates) and static power.
+    """
+    from yuragi.backends import get_backend
+    from yuragi.compiler import compile_network
+    from yuragi.energy import profile_energy
+    from yuragi.models.synfire import chain_packets, synfire_chain
+
+    out: dict[str, Any] = {"seeds": seeds, "cases": {}}
+    for label, neuron, a, gate in ENERGY_CASES:
+        rows: dict[str, list] = {}
+        for seed in seeds:
+            net = synfire_chain(a, 1.0, neuron, gate, seed)
+            for profile in (("loihi1", "loihi2") if neuron == "lif" else ("loihi2",)):
+                compiled, _ = compile_network(net, profile)
+                result = get_backend("emulator").run(compiled, chain_steps())
+                rep = profile_energy(result, compiled, profile)
+                chain = sum(rep.by_population.get("chain", {}).values())
+                rows.setdefault(profile, []).append({
+                    "seed": seed, "survived": bool(chain_packets(result).survived), "total_j": rep.total_j,
+                    "dynamic_j": rep.dynamic_j, "chain_dynamic_j": chain, "chain_spikes": int(result.spikes["chain"].count),
+                    "time_s": rep.time_s, "estimated": bool(rep.estimated_inputs),
+                })
+        out["cases"][label] = {"neuron": neuron, "a": a, "gate_rate_hz": gate, "profiles": rows}
+        for profile, r in rows.items():
+            log(f"energy {label} {profile}: total {1e6 * np.mean([x['total_j'] for x in r]):.1f} uJ, chain dynamic "
+                f"{1e6 * np.mean([x['chain_dynamic_j'] for x in r]):.2f} uJ, survived {np.mean([x['survived'] for x in r]):.2f}")
+    return out
+
+
+def print_energy(res: dict[str, Any]) -> None:
+    print(f"\nEnergy of one chain run on the emulated chip ({len(res['seeds'])} seeds; mean; * rests on estimated profile numbers)")
+    print(f"{'case':28s} {'profile':8s} {'survived':>8s} {'total uJ':>9s} {'dynamic uJ':>10s} {'chain dyn uJ':>12s} {'chain spikes':>12s}")
+    for label, case in res["cases"].items():
+        for profile, r in case["profiles"].items():
+            star = "*" if any(x["estimated"] for x in r) else " "
+            print(f"{label:28s} {profile:8s} {np.mean([x['survived'] for x in r]):8.2f} {1e6 * np.mean([x['total_j'] for x in r]):8.1f}{star} "
+                  f"{1e6 * np.mean([x['dynamic_j'] for x in r]):10.2f} {1e6 * np.mean([x['chain_dynamic_j'] for x in r]):12.3f} "
+                  f"{np.mean([x['chain_spikes'] for x in r]):12.0f}")
+
+
+# ------------------------------------------------------------------- eif dt
+
+EIF_DT_RATES = (10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 24.0, 28.0)
+EIF_DT_STEPS = (0.1, 0.05, 0.025)
+
+
+def part_eif_dt(seeds: list[int], log: Any) -> dict[str, Any]:
+    """EIF gate survival vs the integration step: Brian2 float (exponential Euler) and the IR's Euler form in float.
+
+    The quantized EIF program is the IR's Euler form in integers; if the
+    Brian2 reference moves towards it as dt shrinks while the Euler form
+    stays put, the float-vs-quantized gap at dt = 0.1 ms is the reference's
+    integration error, not the program's.
+    """
+    import dataclasses
+
+    out: dict[str, Any] = {"seeds": seeds, "rates_hz": list(EIF_DT_RATES), "runs": {}}
+    for dt in EIF_DT_STEPS:
+        params = dataclasses.replace(SynfireParams(), dt=dt)
+        for backend in ("brian2-float", "euler-float"):
+            sw = survival_sweep(list(EIF_DT_RATES), seeds, "eif", backend, params=params)
+            fit = fit_half_survival(list(EIF_DT_RATES), sw["survived"].sum(axis=1), [len(seeds)] * len(EIF_DT_RATES))
+            out["runs"][f"{backend} dt={dt:g}"] = {"backend": backend, "dt_ms": dt, "fraction": sw["fraction"], **fit}
+            log(f"eif_dt {backend} dt={dt:g} ms: survival {np.round(sw['fraction'], 2).tolist()}, nu50 interp {fit['nu50_interp']:.2f} Hz")
+    return out
+
+
+def print_eif_dt(res: dict[str, Any]) -> None:
+    print(f"\nEIF survival vs integration step ({len(res['seeds'])} seeds; a=85)")
+    print(f"{'run':28s} " + " ".join(f"{r:5.0f}" for r in res["rates_hz"]) + "   nu50 logistic / interp (Hz)")
+    for label, r in res["runs"].items():
+        print(f"{label:28s} " + " ".join(f"{f:5.2f}" for f in r["fraction"]) + f"   {_num(r['nu50_logistic'])} / {_num(r['nu50_interp'])}")
 
 
 # ----------------------------------------------------------------- eif tune
@@ -379,6 +480,12 @@ def main() -> None:
     if "verify" in parts:
         doc["verify"] = part_verify(seeds[:2], log)
         save()
+    if "energy" in parts:
+        doc["energy"] = part_energy(seeds[:5], log)
+        save()
+    if "eif_dt" in parts:
+        doc["eif_dt"] = part_eif_dt(seeds[:10], log)
+        save()
     if "eif_tune" in parts:
         factors = [1.4, 1.8, 2.2] if args.quick else [round(1.3 + 0.1 * i, 2) for i in range(11)]
         doc["eif_tune"] = part_eif_tune(factors, seeds[:4], log)
@@ -406,8 +513,12 @@ def main() -> None:
         print_gate(doc["gate"])
     if "map" in doc:
         print_map(doc["map"])
+    if "energy" in doc:
+        print_energy(doc["energy"])
+    if "eif_dt" in doc:
+        print_eif_dt(doc["eif_dt"])
     if "verify" in doc:
-        print(f"\nBrian2 Loihi-exact == emulator (spikes, bit for bit) on {len(doc['verify']['rows'])} compiled chains: {doc['verify']['all_equal']}")
+        print(f"\nBrian2 Loihi-exact (and, for one EIF seed, Lava) == emulator (spikes, bit for bit) on {len(doc['verify']['rows'])} compiled chains: {doc['verify']['all_equal']}")
     print(f"\nloihi1 and loihi2 compile the LIF chain to the same integer program: {doc['setup']['loihi1_equals_loihi2_program']}")
     print(f"wrote {args.json} and PNGs in {args.img_dir}")
 

@@ -59,6 +59,9 @@ from ..ir import Network
 from ..ir.plasticity import PlasticityProgram, Trace
 from ..ir.projection import Projection
 from .compiled import EMULATED, MICROCODE, NATIVE, FeatureStatus
+from .features import HINT_EMULATED as _HINT_EMULATED
+from .features import HINT_LOIHI2 as _HINT_LOIHI2
+from .features import FeatureCollector
 from .target import RNG_NOTE, chip_name
 
 __all__ = ["MAC_BITS", "STATUS_ORDER", "lower_plasticity", "projection_status", "traces_used"]
@@ -68,8 +71,6 @@ MAC_BITS = 31
 #: Order of statuses from best to worst (the status of a projection is its worst feature's).
 STATUS_ORDER: tuple[str, ...] = (NATIVE, MICROCODE, EMULATED)
 
-_HINT_LOIHI2 = "--profile loihi2"
-_HINT_EMULATED = "--allow-emulated"
 _TRACES = ("x1", "x2", "y1", "y2", "y3")
 
 
@@ -137,75 +138,58 @@ def _limits(where: str, prog: PlasticityProgram, profile: HardwareProfile) -> li
     return out
 
 
-def _arrival(where: str, proj: Projection, profile: HardwareProfile, allow_emulated: bool,
-             statuses: list[FeatureStatus], problems: list[str]) -> None:
+def _arrival(where: str, proj: Projection, profile: HardwareProfile, allow_emulated: bool, out: FeatureCollector) -> None:
     """Status of ``pre_timing='arrival'`` (pre spikes paired with the post step they drive)."""
     chip = chip_name(profile)
-    feature = "pre_timing 'arrival'"
     what = (f"the learning engine sees a spike of '{proj.pre}' at its arrival step (emission + 1), paired with the "
             f"post spike and probability of '{proj.post}' it drove")
-    if profile.learning.three_factor and profile.features.microcode_neurons:
-        statuses.append(FeatureStatus(where, feature, MICROCODE,
-                                      f"{what}; Lava's LearningDense pairs spikes at emission: the presynaptic spike is "
-                                      f"held one step by {chip} microcode (programmable learning)"))
-    elif allow_emulated:
-        statuses.append(FeatureStatus(where, feature, EMULATED,
-                                      f"{what}; {chip}'s learning engine pairs spikes at emission; emulated off-chip "
-                                      f"(allowed by {_HINT_EMULATED})"))
-    else:
-        problems.append(
-            f"{where}: plasticity field 'pre_timing' = 'arrival' ({what}) cannot run on {chip} (profile "
-            f"'{profile.name}': its learning engine pairs presynaptic spikes at emission, no microcode); "
-            f"use {_HINT_EMULATED} to emulate it, pre_timing='emission', or {_HINT_LOIHI2}"
-        )
+    out.gated(where, "pre_timing 'arrival'", profile.learning.three_factor and profile.features.microcode_neurons,
+              f"{what}; Lava's LearningDense pairs spikes at emission: the presynaptic spike is "
+              f"held one step by {chip} microcode (programmable learning)",
+              f"{what}; {chip}'s learning engine pairs spikes at emission; emulated off-chip (allowed by {_HINT_EMULATED})",
+              f"{where}: plasticity field 'pre_timing' = 'arrival' ({what}) cannot run on {chip} (profile "
+              f"'{profile.name}': its learning engine pairs presynaptic spikes at emission, no microcode); "
+              f"use {_HINT_EMULATED} to emulate it, pre_timing='emission', or {_HINT_LOIHI2}", allow_emulated)
 
 
 def _three_factor(where: str, feature: str, what: str, profile: HardwareProfile, allow_emulated: bool,
-                  statuses: list[FeatureStatus], problems: list[str]) -> None:
+                  out: FeatureCollector) -> None:
     """Status of a 3-factor part of a program (post factor from the neuron, or a reward trace)."""
     chip = chip_name(profile)
-    if profile.learning.three_factor:
-        statuses.append(FeatureStatus(where, feature, MICROCODE,
-                                      f"{what}; {chip} 3-factor learning (Lava Loihi3FLearningRule), "
-                                      "the factor is supplied by a microcode neuron"))
-    elif allow_emulated:
-        statuses.append(FeatureStatus(where, feature, EMULATED,
-                                      f"{what}; {chip}'s learning engine has no third factor; emulated off-chip "
-                                      f"(allowed by {_HINT_EMULATED})"))
-    else:
-        problems.append(
-            f"{where}: plasticity {feature.split(': ', 1)[-1]} ({what}) cannot run on {chip} (profile "
-            f"'{profile.name}': learning.three_factor = false); use {_HINT_EMULATED} to emulate it, or {_HINT_LOIHI2}"
-        )
+    out.gated(where, feature, profile.learning.three_factor,
+              f"{what}; {chip} 3-factor learning (Lava Loihi3FLearningRule), the factor is supplied by a microcode neuron",
+              f"{what}; {chip}'s learning engine has no third factor; emulated off-chip (allowed by {_HINT_EMULATED})",
+              f"{where}: plasticity {feature.split(': ', 1)[-1]} ({what}) cannot run on {chip} (profile "
+              f"'{profile.name}': learning.three_factor = false); use {_HINT_EMULATED} to emulate it, or {_HINT_LOIHI2}",
+              allow_emulated)
 
 
-def _lower_projection(proj: Projection, profile: HardwareProfile, allow_emulated: bool,
-                      statuses: list[FeatureStatus], problems: list[str]) -> None:
+def _lower_projection(proj: Projection, profile: HardwareProfile, allow_emulated: bool, out: FeatureCollector) -> None:
     prog = proj.plasticity
     assert prog is not None
     where = f"projection '{proj.name}'"
     found = _limits(where, prog, profile)
-    problems += found
+    out.problems += found
     rules = "; ".join(f"{target} = {rule.text}" for target, rule in prog.rules.items())
     decimate = lower_program(prog).decimate
     every = f", u{decimate}: every {2 ** decimate} epochs" if decimate is not None else ""
     if not found:
-        statuses.append(FeatureStatus(
+        out.statuses.append(FeatureStatus(
             where, "plasticity", NATIVE,
             f"learning engine, {rules}; t_epoch={prog.t_epoch}{every}; Lava simulates it bit-approximately "
             "(PyLearningDenseModelBitApproximate), yuragi's backends run yuragi.fixedpoint.learning"))
     if prog.post_factor == "probability":
         _three_factor(where, "3-factor learning: post_factor 'probability'",
                       f"y1 = the 7-bit firing probability of StochasticBinary population '{proj.post}'",
-                      profile, allow_emulated, statuses, problems)
+                      profile, allow_emulated, out)
     if prog.reward is not None:
         _three_factor(where, f"3-factor learning: reward population '{prog.reward}'",
                       f"the spikes of '{prog.reward}' drive trace y2",
-                      profile, allow_emulated, statuses, problems)
+                      profile, allow_emulated, out)
     if prog.pre_timing == "arrival":
-        _arrival(where, proj, profile, allow_emulated, statuses, problems)
-    statuses.append(FeatureStatus(where, "stochastic rounding of learning", NATIVE,
-                                  f"per-synapse rounding of w, d, t and of trace updates; {RNG_NOTE}"))
+        _arrival(where, proj, profile, allow_emulated, out)
+    out.status(where, "stochastic rounding of learning", NATIVE,
+               f"per-synapse rounding of w, d, t and of trace updates; {RNG_NOTE}")
 
 
 def lower_plasticity(
@@ -239,9 +223,8 @@ def lower_plasticity(
         with the target's problems in one :class:`~yuragi.errors.CompileError`.
     """
     profile = load_profile(profile)
-    statuses: list[FeatureStatus] = []
-    problems: list[str] = []
+    out = FeatureCollector()
     for proj in net.projections:
         if proj.plasticity is not None:
-            _lower_projection(proj, profile, allow_emulated, statuses, problems)
-    return statuses, problems
+            _lower_projection(proj, profile, allow_emulated, out)
+    return out.statuses, out.problems

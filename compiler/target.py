@@ -33,12 +33,13 @@ from ..ir import Network
 from ..ir.neurons import EIF, LIF, StochasticBinary
 from ..ir.network import Population
 from ..ir.projection import Projection
-from .compiled import EMULATED, MICROCODE, NATIVE, FeatureStatus
+from .compiled import MICROCODE, NATIVE, FeatureStatus
+from .features import HINT_EMULATED as _HINT_EMULATED
+from .features import HINT_LOIHI2 as _HINT_LOIHI2
+from .features import FeatureCollector as _Collector
 
 __all__ = ["RNG_NOTE", "chip_name", "raise_problems", "target_features", "validate_for_target"]
 
-_HINT_LOIHI2 = "--profile loihi2"
-_HINT_EMULATED = "--allow-emulated"
 #: Appended to the notes of every feature that draws random numbers (docs/compiler.md).
 RNG_NOTE = "draws from yuragi's counter-based RNG (yuragi/rng.py) in simulation; the chip's own generators on hardware"
 
@@ -57,20 +58,6 @@ def chip_name(profile: HardwareProfile) -> str:
 def _num(x: float) -> str:
     """A number as written in messages (``5``, ``0.5``, ``inf``)."""
     return f"{x:g}"
-
-
-class _Collector:
-    """Accumulates feature statuses and problems while walking a network."""
-
-    def __init__(self) -> None:
-        self.statuses: list[FeatureStatus] = []
-        self.problems: list[str] = []
-
-    def status(self, element: str, feature: str, status: str, note: str = "") -> None:
-        self.statuses.append(FeatureStatus(element, feature, status, note))
-
-    def problem(self, line: str) -> None:
-        self.problems.append(line)
 
 
 # ------------------------------------------------------------------ neurons
@@ -152,36 +139,26 @@ def _check_stochastic_binary(where: str, profile: HardwareProfile, allow_emulate
     feature = "neuron model StochasticBinary"
     if feats.stochastic_binary_native:
         out.status(where, feature, NATIVE, f"native stochastic binary neuron on {chip}")
-    elif feats.microcode_neurons:
-        out.status(where, feature, MICROCODE,
-                   f"no stochastic neuron in Lava; runs as a custom bit-accurate process / microcode neuron; {RNG_NOTE}")
-    elif allow_emulated:
-        out.status(where, feature, EMULATED,
-                   f"{chip} has no sigmoid-probability neuron; emulated off-chip (allowed by {_HINT_EMULATED}); {RNG_NOTE}")
-    else:
-        out.problem(
-            f"{where}: StochasticBinary neurons cannot run on {chip} (profile '{profile.name}': "
-            f"features.stochastic_binary_native = false, no microcode neurons); "
-            f"use {_HINT_EMULATED} to emulate them, or {_HINT_LOIHI2}"
-        )
+        return
+    out.gated(where, feature, feats.microcode_neurons,
+              f"no stochastic neuron in Lava; runs as a custom bit-accurate process / microcode neuron; {RNG_NOTE}",
+              f"{chip} has no sigmoid-probability neuron; emulated off-chip (allowed by {_HINT_EMULATED}); {RNG_NOTE}",
+              f"{where}: StochasticBinary neurons cannot run on {chip} (profile '{profile.name}': "
+              f"features.stochastic_binary_native = false, no microcode neurons); "
+              f"use {_HINT_EMULATED} to emulate them, or {_HINT_LOIHI2}", allow_emulated)
 
 
 def _check_clamp(where: str, model: StochasticBinary, profile: HardwareProfile, allow_emulated: bool, out: _Collector) -> None:
     """A clamped StochasticBinary: spikes copied from an input, firing probability from its own input."""
     if model.clamp is None:
         return
-    feats, chip = profile.features, chip_name(profile)
-    feature = "clamped StochasticBinary"
+    chip = chip_name(profile)
     what = f"spikes copied from input population '{model.clamp}', firing probability from the neuron's own input"
-    if feats.microcode_neurons:
-        out.status(where, feature, MICROCODE, f"{what}; a {chip} microcode neuron with a clamp input")
-    elif allow_emulated:
-        out.status(where, feature, EMULATED, f"{what}; emulated off-chip (allowed by {_HINT_EMULATED})")
-    else:
-        out.problem(
-            f"{where}: field 'clamp' ({what}) cannot run on {chip} (profile '{profile.name}': no microcode "
-            f"neurons); use {_HINT_EMULATED} to emulate it, or {_HINT_LOIHI2}"
-        )
+    out.gated(where, "clamped StochasticBinary", profile.features.microcode_neurons,
+              f"{what}; a {chip} microcode neuron with a clamp input",
+              f"{what}; emulated off-chip (allowed by {_HINT_EMULATED})",
+              f"{where}: field 'clamp' ({what}) cannot run on {chip} (profile '{profile.name}': no microcode "
+              f"neurons); use {_HINT_EMULATED} to emulate it, or {_HINT_LOIHI2}", allow_emulated)
 
 
 def _check_population(pop: Population, dt: float, profile: HardwareProfile, allow_emulated: bool, out: _Collector) -> None:
@@ -226,19 +203,13 @@ def _check_release(where: str, proj: Projection, profile: HardwareProfile, allow
     feature = "stochastic synaptic release"
     if feats.stochastic_release_native:
         out.status(where, feature, NATIVE, f"release_prob={_num(p)}")
-    elif feats.microcode_neurons:
-        out.status(where, feature, MICROCODE,
-                   f"release_prob={_num(p)}; no release probability in Lava Dense/Sparse, "
-                   f"needs a custom process / microcode; {RNG_NOTE}")
-    elif allow_emulated:
-        out.status(where, feature, EMULATED,
-                   f"release_prob={_num(p)}; emulated off-chip (allowed by {_HINT_EMULATED}); {RNG_NOTE}")
-    else:
-        out.problem(
-            f"{where}: release_prob={_num(p)} (stochastic synaptic release) cannot run on {chip} "
-            f"(profile '{profile.name}': features.stochastic_release_native = false, no microcode); "
-            f"use release_prob=1, {_HINT_EMULATED}, or {_HINT_LOIHI2}"
-        )
+        return
+    out.gated(where, feature, feats.microcode_neurons,
+              f"release_prob={_num(p)}; no release probability in Lava Dense/Sparse, needs a custom process / microcode; {RNG_NOTE}",
+              f"release_prob={_num(p)}; emulated off-chip (allowed by {_HINT_EMULATED}); {RNG_NOTE}",
+              f"{where}: release_prob={_num(p)} (stochastic synaptic release) cannot run on {chip} "
+              f"(profile '{profile.name}': features.stochastic_release_native = false, no microcode); "
+              f"use release_prob=1, {_HINT_EMULATED}, or {_HINT_LOIHI2}", allow_emulated)
 
 
 def _check_projection(proj: Projection, profile: HardwareProfile, allow_emulated: bool, out: _Collector) -> None:

@@ -145,7 +145,7 @@ def test_exact_topdown_equals_brute_force():
     net = DSNN(cfg, 5, 3, seed=4)
     b = 4
     h = (rng.random((b, 6)) < 0.5).astype(float)
-    y = net._targets(rng.integers(0, 3, b))
+    y = net.label_targets(rng.integers(0, 3, b))
     w = net.label.weights
     u_y = np.concatenate([h, np.ones((b, 1))], axis=1) @ w.T
     td = net._topdown(h, y, u_y)

@@ -342,13 +342,17 @@ def test_cli_synfire_options_are_rejected_elsewhere(capsys):
     assert code == 2 and "hh" in err
 
 
-def test_euler_float_tracks_the_fixed_point_program():
-    """models/synfire/euler.py (float64 Euler of docs/ir.md) vs the emulator (integers): same model up to rounding."""
+@pytest.mark.parametrize("neuron", ["lif", "eif"])
+def test_euler_float_tracks_the_fixed_point_program(neuron):
+    """models/synfire/euler.py (float64 Euler of docs/ir.md) vs the emulator (integers): same model up to rounding.
+
+    For the EIF chain this is the float form of the Loihi 2 neuron program (exponential term from v[t-1]).
+    """
     from yuragi.backends import get_backend
     from yuragi.compiler import compile_network
     from yuragi.models.synfire.euler import run_euler
 
-    net = synfire_chain(a=85, sigma_in=1.0, seed=1)
+    net = synfire_chain(a=85, sigma_in=1.0, neuron=neuron, seed=1)
     steps = chain_steps()
     ref = run_euler(net, steps).spikes["chain"].raster(steps)
     compiled, _ = compile_network(net, "loihi2")

@@ -464,7 +464,8 @@ class DSNN:
         return self.hidden.weights, self.label.weights
 
     # -- helpers
-    def _targets(self, labels: np.ndarray) -> np.ndarray:
+    def label_targets(self, labels: np.ndarray) -> np.ndarray:
+        """The clamped label units of ``labels``: ``(n, n_labels)`` 0/1, ``label_copies`` units per class."""
         y = np.zeros((labels.shape[0], self.n_labels))
         m = self.config.label_copies
         for r in range(m):
@@ -525,7 +526,7 @@ class DSNN:
         """Present a batch: ``sweeps`` steps clamped to ``labels`` (None: labels free)."""
         cfg, rng = self.config, self.rng
         b = x.shape[0]
-        y_clamp = None if labels is None else self._targets(labels)
+        y_clamp = None if labels is None else self.label_targets(labels)
         h = None
         if y_clamp is not None and cfg.topdown != "none":
             h = _bernoulli(rng, self._f(_with_bias(_bernoulli(rng, x)) @ self.hidden.weights.T))

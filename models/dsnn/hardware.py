@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np
 
+from ...compiler.compiled import SIGN_INHIBITORY
 from ...errors import ModelError
 from ...ir import Network
 from .float_model import DSNN, argmax_random_ties, class_scores
@@ -70,8 +71,6 @@ class FixedPointTraining:
         Presentations and steps run so far.
     seconds : float
         Wall time spent in the emulator.
-    history : list of dict
-        Whatever :func:`train_fixed_point`'s callback recorded.
     """
 
     net: DSNN
@@ -81,7 +80,6 @@ class FixedPointTraining:
     presentations: int = 0
     steps: int = 0
     seconds: float = 0.0
-    history: list = field(default_factory=list)
 
     @property
     def depth(self) -> int:
@@ -90,13 +88,14 @@ class FixedPointTraining:
 
     def contacts(self, group: str) -> np.ndarray:
         """Current contacts of synapse group ``group`` (``'W'``, ``'W_bias'``, ``'U'``, ``'U_bias'``): bool ``(K, n_post, n_pre)``."""
-        projs = sorted((p for p in self.compiled.projections if p.name.startswith(group + ".c")), key=lambda p: p.name)
+        prefix = group + ".c"
+        projs = sorted((p for p in self.compiled.projections if p.name.startswith(prefix)), key=lambda p: int(p.name[len(prefix):]))
         if not projs:
             raise ModelError(f"DSNN program has no synapse group '{group}'")
         first = projs[0]
         out = np.zeros((len(projs), first.n_post, first.n_pre), dtype=bool)
         for k, proj in enumerate(projs):
-            complement = int(proj.sign_mode == 3)  # inhibitory sign mode: the weight stores c - 1
+            complement = int(proj.sign_mode == SIGN_INHIBITORY)  # the weight stores c - 1
             out[k, proj.post_idx, proj.pre_idx] = (self.session.weights(proj.name) + complement) == 1
         return out
 
@@ -117,14 +116,6 @@ def pipeline_depth(compiled) -> int:  # noqa: ANN001 - CompiledNetwork
             raise ModelError(f"DSNN program: synapse group '{group}' must have one delay, has {sorted(ds)}")
         return ds.pop()
     return delay("W") + delay("U")
-
-
-def _label_targets(net: DSNN, labels: np.ndarray) -> np.ndarray:
-    m = net.config.label_copies
-    out = np.zeros((labels.shape[0], net.n_labels), dtype=bool)
-    for r in range(m):
-        out[np.arange(labels.shape[0]), labels * m + r] = True
-    return out
 
 
 def start_training(net: DSNN, profile: str = "loihi2", seed: int = 0) -> FixedPointTraining:
@@ -158,7 +149,7 @@ def presentation_rasters(net: DSNN, x: np.ndarray, labels: np.ndarray, presentat
         idx, order = order[:take], order[take:]
         steps = take * sweeps
         xs = rng.random((steps, net.n_pixels)) < np.repeat(x[idx], sweeps, axis=0)
-        labs = np.concatenate([pending, np.repeat(_label_targets(net, labels[idx]), sweeps, axis=0)])
+        labs = np.concatenate([pending, np.repeat(net.label_targets(labels[idx]) > 0, sweeps, axis=0)])
         pending = labs[steps:]
         done += take
         yield take, xs, labs[:steps]

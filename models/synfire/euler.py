@@ -1,4 +1,4 @@
-"""The IR's own Euler equations in float64 (docs/ir.md), for LIF networks: the quantized program minus the rounding.
+"""The IR's own Euler equations in float64 (docs/ir.md), for LIF and EIF networks: the quantized program minus the rounding.
 
 The fixed-point backends run the Euler form of docs/ir.md on integers; the
 Brian2 float reference integrates the same model in continuous time. This
@@ -11,7 +11,11 @@ program can be split into *integration scheme* (Brian2 exact vs Euler) and
     v[t] = v[t-1] (1 - dt/tau_mem) + dt (u[t] + bias)        (not while refractory)
     spike when v[t] > v_th; then v = v_reset, held for `refractory` steps
 
-Supported: LIF populations, projections with one delay each, no plasticity,
+EIF populations add ``(dt/tau_mem) delta_T exp((v[t-1] - v_T)/delta_T)`` to
+the ``v`` update, from the voltage before it (the Euler form of
+``yuragi.fixedpoint.eif``, without its table and rounding).
+
+Supported: LIF and EIF populations, projections with one delay each, no plasticity,
 ``release_prob = 1`` (what the synfire networks use).
 """
 
@@ -22,19 +26,19 @@ from typing import Any
 import numpy as np
 
 from ...errors import BackendError
-from ...ir.neurons import LIF
+from ...ir.neurons import EIF, LIF
 
 
 def run_euler(net: Any, steps: int) -> Any:
-    """Run an IR network of LIF populations with the float Euler equations; a RunResult (``backend="euler-float"``)."""
+    """Run an IR network of LIF / EIF populations with the float Euler equations; a RunResult (``backend="euler-float"``)."""
     from scipy.sparse import csr_matrix
 
     from ...backends.brian2.reference import network_rasters
     from ...backends.result import RunResult, SpikeEvents
 
     for pop in net.populations:
-        if not pop.is_input and not isinstance(pop.model, LIF):
-            raise BackendError(f"euler-float: population '{pop.name}' is {type(pop.model).__name__}; only LIF is supported")
+        if not pop.is_input and not isinstance(pop.model, (LIF, EIF)):
+            raise BackendError(f"euler-float: population '{pop.name}' is {type(pop.model).__name__}; only LIF and EIF are supported")
     for proj in net.projections:
         if proj.plasticity is not None or proj.release_prob < 1.0 or np.asarray(proj.delays).ndim != 0:
             raise BackendError(f"euler-float: projection '{proj.name}' needs plasticity, stochastic release or per-synapse delays (not supported)")
@@ -69,7 +73,10 @@ def run_euler(net: Any, steps: int) -> Any:
                     drive += mat @ rasters[pre][t - d]
             st["u"] = st["u"] * st["ru"] + drive
             free = st["ref"] == 0
-            st["v"] = np.where(free, st["v"] * st["rv"] + dt * (st["u"] + m.bias), st["v"])
+            step = st["v"] * st["rv"] + dt * (st["u"] + m.bias)
+            if isinstance(m, EIF):
+                step = step + dt / m.tau_mem * m.delta_T * np.exp(np.minimum((st["v"] - m.v_T) / m.delta_T, 50.0))
+            st["v"] = np.where(free, step, st["v"])
             st["ref"] = np.maximum(st["ref"] - 1, 0)
             spk = st["v"] > m.v_th
             st["v"][spk] = m.v_reset
