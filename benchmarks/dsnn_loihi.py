@@ -19,7 +19,7 @@ Prints a table and writes ``benchmarks/results/dsnn_loihi.json`` and
 ``benchmarks/results/dsnn/loihi_curves.png``.
 
     python benchmarks/dsnn_loihi.py                 # 5 seeds x 8 passes, two processes (about 15 minutes on 2 cores)
-    python benchmarks/dsnn_loihi.py --quick         # 1 seed, 150 hidden, 2 passes
+    python benchmarks/dsnn_loihi.py --quick         # 1 seed, 150 hidden, 2 passes (writes *_quick files)
 """
 
 from __future__ import annotations
@@ -131,9 +131,12 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--epochs", type=float, default=8)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--json", type=Path, default=RESULTS / "dsnn_loihi.json")
-    ap.add_argument("--plot", type=Path, default=RESULTS / "dsnn" / "loihi_curves.png")
+    ap.add_argument("--json", type=Path, default=None, help="default: results/dsnn_loihi.json (--quick: dsnn_loihi_quick.json)")
+    ap.add_argument("--plot", type=Path, default=None, help="default: results/dsnn/loihi_curves.png (--quick: loihi_curves_quick.png)")
     args = ap.parse_args()
+    tag = "_quick" if args.quick else ""
+    args.json = args.json or RESULTS / f"dsnn_loihi{tag}.json"
+    args.plot = args.plot or RESULTS / "dsnn" / f"loihi_curves{tag}.png"
     seeds = [0] if args.quick else list(range(args.seeds))
     epochs = 2 if args.quick else args.epochs
     overrides = {"n_hidden": 150} if args.quick else {}
