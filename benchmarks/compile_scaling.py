@@ -17,6 +17,7 @@ cross-chip messages, chip crossings, mesh hops and routing energy.
     python benchmarks/compile_scaling.py            # full run (a few minutes on 2 cores)
     python benchmarks/compile_scaling.py --quick    # up to 10^6 synapses, small suite
     python benchmarks/compile_scaling.py --json out.json --profile loihi2
+    python benchmarks/compile_scaling.py --suite-only --only conv_local,ei_balanced_10k --json /tmp/q.json
 
 A table is printed and everything is written as JSON (``--json``, default
 ``benchmarks/results/compile_scaling.json``).
@@ -266,6 +267,8 @@ def _fmt_ratio(v: Any) -> str:
 
 
 def print_tables(rows: list[dict[str, Any]], fits: dict[str, Any], suite: list[dict[str, Any]]) -> None:
+    if not rows:
+        return _print_suite(suite)
     print()
     print("Compile time (s): quantize + partition + place")
     print(f"{'family':<7} {'synapses':>10} {'neurons':>8} {'quantize':>9} {'partition':>10} {'place':>8} {'total':>8}"
@@ -280,6 +283,10 @@ def print_tables(rows: list[dict[str, Any]], fits: dict[str, Any], suite: list[d
         print(f"  {kind:<7} " + "  ".join(
             f"{stage} {f[stage + '_s']:.2f} | {f[stage + '_s_from_1e5']:.2f}"
             for stage in ("total", "quantize", "partition", "place")))
+    _print_suite(suite)
+
+
+def _print_suite(suite: list[dict[str, Any]]) -> None:
     if not suite:
         return
     print()
@@ -299,17 +306,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="loihi1", help="hardware profile (default loihi1)")
     ap.add_argument("--repeat", type=int, default=3, help="repeats (best of) for networks up to 10^5 synapses")
     ap.add_argument("--no-suite", action="store_true", help="skip the quality suite")
+    ap.add_argument("--suite-only", action="store_true", help="skip the scaling part (quality suite only)")
+    ap.add_argument("--only", default=None,
+                    help="comma-separated suite networks to run (default: all, or the quick suite with --quick)")
     ap.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"output JSON (default {DEFAULT_JSON})")
     args = ap.parse_args(argv)
 
     sizes = [10**4, 10**5, 10**6] if args.quick else [10**4, 10**5, 10**6, 10**7]
     started = time.perf_counter()
-    print(f"compile scaling on {args.profile}: {', '.join(f'{s:.0e}' for s in sizes)} synapses", flush=True)
-    rows, fits = scaling(sizes, args.profile, args.repeat)
+    if not args.suite_only:
+        print(f"compile scaling on {args.profile}: {', '.join(f'{s:.0e}' for s in sizes)} synapses", flush=True)
+    rows, fits = scaling([] if args.suite_only else sizes, args.profile, args.repeat)
     suite: list[dict[str, Any]] = []
     if not args.no_suite:
         print("quality suite", flush=True)
-        suite = quality(args.profile, QUICK_SUITE if args.quick else None)
+        names = set(args.only.split(",")) if args.only else (QUICK_SUITE if args.quick else None)
+        if names is not None and names - {n for n, _, _ in SUITE}:
+            ap.error(f"unknown suite network(s): {', '.join(sorted(names - {n for n, _, _ in SUITE}))}")
+        suite = quality(args.profile, names)
     print_tables(rows, fits, suite)
     wall = time.perf_counter() - started
     print(f"\nbenchmark wall time {wall:.1f} s")

@@ -79,7 +79,11 @@ window: the marginal memory of a synapse is the growth of its axon's group
 cost, the marginal input axon is 1 for the first synapse of an axon inside
 the block. Blocks are cut greedily (each as long as every limit allows). All
 resources are monotone in the block (a sub-range of a fitting range fits), so
-the greedy cut uses the fewest blocks per population. Blocks of different
+the greedy cut uses the fewest blocks per population. The fewest blocks are
+not always the fewest cores: when synaptic memory binds, a narrower index
+width (smaller blocks, fewer bits per synapse) can pack several blocks to a
+core, so narrower widths are tried and kept when the population's blocks
+alone pack onto fewer cores (``_narrow_for_packing``). Blocks of different
 populations that fit together (first-fit decreasing on the largest usage
 fraction) then share a core.
 
@@ -97,14 +101,26 @@ resources, with totals no valid partition can go below:
   ``ceil(size / M)``;
 * input axons: ``c`` per axon (x slots); output axons: ``c`` per (neuron,
   projection);
+* input axons, tighter: the cover lets every axon choose its own best block
+  alignment, but one cut of the population serves all its axons. Every valid
+  partition cuts it into contiguous blocks of at most ``M`` neurons that each
+  use at most ``core.input_axons`` slots, and its input-axon total is the sum
+  over its blocks (a core's usage is the sum of its blocks'), so it is at
+  least the *least* total over all such cuts, computed exactly by dynamic
+  programming over block ends (``_FanIn.least_input_axons``; the slots of
+  every window ``[s, s + m)``, ``m <= M``, in O(size x M),
+  ``_FanIn.window_axons``). Relaxing the other limits only enlarges the set
+  of cuts, so the minimum stays a lower bound. Computed only when the
+  current cut's total could raise the bound;
 * synapse bits: per axon, ``max(c, ceil(n / 64))`` group headers and ``n``
   synapses at the narrowest possible index width (6 bits, the smallest
   nonzero width; a one-neuron block stores none but then pays a whole word
   per synapse anyway), rounded up to a word, and at least one word per block.
 
-It is loose where blocks are small and their index width matters, or where
-random connectivity spreads each axon over many blocks (the interval cover
-assumes the best alignment of blocks); see ``benchmarks/compile_scaling.py``.
+It is loose where blocks are small and their index width matters (synapse
+bits), or for output axons where random connectivity spreads each axon over
+many blocks (the interval cover assumes the best alignment of blocks); see
+``benchmarks/compile_scaling.py``.
 """
 
 from __future__ import annotations
@@ -162,6 +178,9 @@ _PLAIN_ROUNDS = 5
 _CHECKED = ("synapse_bits", "input_axons", "output_axons")
 # Rounds of exact interval cover in the lower bound before the cheaper gap bound.
 _COVER_ROUNDS = 256
+# Largest (starts x window widths) table of the exact input-axon bound (float64 entries, a few such arrays);
+# beyond it the bound keeps the interval cover.
+_DP_MAX_CELLS = 30_000_000
 
 
 # ---------------------------------------------------------------------------
@@ -476,6 +495,79 @@ class _FanIn:
         n_distinct = np.bincount(k[distinct], minlength=self.n_keys)
         self.has_duplicates = n_distinct < self.key_count  # same (axon, neuron) synapse more than once
         return np.maximum(out, _ceil_div(n_distinct, span))
+
+    def window_axons(self, width: int) -> np.ndarray:
+        """Input-axon slots of every window: ``out[s, m - 1]`` for the block ``[s, s + m)``, ``m <= width``.
+
+        Exact (the same count as the greedy cut's): dense slots plus, per
+        sparse axon with a synapse in the window, its slots. A synapse is the
+        first of its axon in ``[s, s + m)`` iff its axon's previous synapse
+        (at ``last``) lies before ``s``; so the window counts the slots of
+        all its synapses, ``C[s + m] - C[s]``, minus ``R(s, m)``, those of
+        the synapses whose previous synapse is in the window too (``s <=
+        last``, ``post < s + m``; pairs ``gap = post - last < width`` apart).
+        Grouping those by ``last = j``: ``R(s, m) = sum_{d=1..m} Q(s + m - d,
+        d)`` with ``Q(j, d)`` the slots of pairs with ``last = j`` and ``gap <
+        d``, a cumulative sum along the diagonal ``s + m`` (O(size x width)).
+        ``inf`` past the end of the population.
+        """
+        n, w = self.size, max(int(width), 1)
+        post = self.post.astype(np.int64)
+        last = self.last.astype(np.int64)
+        wts = (np.full(post.shape[0], float(self.slots[0]) if len(self.slots) else 1.0) if self.uniform_slots
+               else self.slots[self.pid].astype(np.float64))
+        csum = np.zeros(n + 1 + w, dtype=np.float64)
+        csum[1:n + 1] = np.cumsum(np.bincount(post, weights=wts, minlength=n))
+        csum[n + 1:] = np.inf
+        win = np.lib.stride_tricks.sliding_window_view(csum, w + 1)[:n]
+        out = win[:, 1:] - win[:, :1] + float(self.dense_slots)
+        near = (last >= 0) & (post - last < w)
+        gap = post[near] - last[near]
+        q = np.bincount(last[near] * (w + 1) + gap + 1, weights=wts[near], minlength=n * (w + 1))
+        q = np.cumsum(q.reshape(n, w + 1), axis=1)  # q[j, d] = Q(j, d)
+        diag = np.zeros((n + w + 1, w + 1), dtype=np.float64)  # diag[e, d] = Q(e - d, d)
+        for d in range(1, w + 1):
+            diag[d:d + n, d] = q[:, d]
+        np.cumsum(diag, axis=1, out=diag)
+        for m in range(1, w + 1):
+            out[:, m - 1] -= diag[m:m + n, m]
+        return out
+
+    def least_input_axons(self, span: int, limit: int, guess: int) -> float:
+        """Least total input-axon slots of any cut into blocks of ``<= span`` neurons and ``<= limit`` slots each.
+
+        Exact minimum over all such cuts (dynamic programming over block
+        ends with :meth:`window_axons`), so a lower bound for every valid
+        partition when ``span`` bounds every valid block. ``guess``: a
+        window width to try first; it is doubled while some window of that
+        width still fits (so the result never depends on it). ``inf`` when no
+        such cut exists; ``nan`` (not computed) when the window table would
+        exceed ``_DP_MAX_CELLS`` entries.
+        """
+        n = self.size
+        if n == 0:
+            return 0.0
+        span = max(1, min(int(span), n))
+        w = max(1, min(int(guess), span))
+        while True:
+            if (n + w + 1) * (w + 1) > _DP_MAX_CELLS:
+                return float("nan")
+            ax = self.window_axons(w)
+            fits = ax <= limit
+            # a window of w neurons fits somewhere (and a wider one is allowed): widen
+            if w < span and np.any(fits[:, -1]):
+                w = min(span, 2 * w)
+                continue
+            break
+        ax = np.where(fits, ax, np.inf)
+        best = np.full(n + 1 + w, np.inf)
+        best[0] = 0.0
+        for s in range(n):
+            b = best[s]
+            if b != np.inf:
+                seg = best[s + 1:s + 1 + w]
+                np.minimum(seg, ax[s] + b, out=seg)
+        return float(best[n])
 
     def dense_bits(self, m: np.ndarray, index_bits: int, profile: HardwareProfile) -> np.ndarray:
         """Synaptic memory of dense projections in blocks of ``m`` neurons (bits)."""
@@ -946,8 +1038,87 @@ class _Partitioner:
             if narrower >= width:
                 break
             width = narrower
+        width = self._narrow_for_packing(name, width, cut_at)
         ranges, usages = tried[width]
         return self._make_cut(name, ranges, usages, width)
+
+    def _narrow_for_packing(self, name: str, width: int, cut_at: Any) -> int:
+        """A narrower index width if its (more, smaller) blocks pack onto fewer cores.
+
+        The fewest blocks are not always the fewest cores: when synaptic
+        memory binds, each narrower width saves a bit per synapse, and blocks
+        of at most ``2**width`` neurons that leave compartments free pack
+        several to a core (e.g. 64-neuron blocks at 6 bits, 16 per core,
+        instead of ~870-neuron blocks at 10 bits that each fill a core's
+        memory). Tried only when synaptic memory is the population's binding
+        resource; kept only when the population's blocks alone pack onto
+        strictly fewer cores (first-fit decreasing, :meth:`_pack_count`).
+        Every cut is still checked against every limit, and the blocks are
+        packed with all others afterwards.
+        """
+        _, usages = cut_at(width)
+        lim = {r: float(self.limits[r]) for r in ADDITIVE_RESOURCES}
+        frac = {r: sum(u[r] for u in usages) / lim[r] for r in ADDITIVE_RESOURCES}
+        if width <= INDEX_BITS_MAP[1] or max(frac, key=frac.get) != "synapse_bits":
+            return width
+        best, best_cores = width, self._pack_count(usages)
+        for w in INDEX_BITS_MAP[1:]:
+            if w >= width:
+                break
+            try:
+                r, u = cut_at(w)
+            except _NoFit:
+                continue
+            n = self._pack_count(u)
+            if n < best_cores and self._fanout_fits(name, r):
+                best, best_cores = w, n
+        return best
+
+    def _fanout_fits(self, name: str, ranges: list[tuple[int, int]]) -> bool:
+        """Would every on-chip presynaptic neuron still fit its output axons with ``name`` cut at ``ranges``?
+
+        Smaller blocks mean more destination blocks per presynaptic neuron;
+        a narrower width is not worth a neuron that no longer fits a core.
+        """
+        fi = self.fanin[name]
+        lim = self.limits["output_axons"]
+        starts = np.repeat(np.array([a for a, _ in ranges], dtype=np.int64),
+                           np.array([b - a for a, b in ranges], dtype=np.int64))
+        counts = (np.bincount(fi.key[fi.new_pairs(starts)], minlength=fi.n_keys).astype(np.int64) if fi.nnz
+                  else np.zeros(fi.n_keys, dtype=np.int64))
+        into = {gi for gi, _, _ in fi.sparse + fi.dense}
+        for src in {self.projs[gi].pre for gi in into}:
+            if src not in self.fanin:
+                continue  # spike sources have no output-axon limit here
+            parts = self.out_costs(src, per_projection=True)
+            total = np.zeros(self.pops[src].size, dtype=np.int64)
+            for gi in self.outgoing[src]:
+                p = self.projs[gi]
+                if gi in into:
+                    if self.formats[gi].dense:
+                        total += len(ranges) if p.n_post else 0
+                    else:
+                        j = self.local[gi]
+                        total += counts[fi.key_offset[j]: fi.key_offset[j + 1]]
+                elif p.name in parts:
+                    total += parts[p.name]
+            if total.size and int(total.max()) > lim:
+                return False
+        return True
+
+    def _pack_count(self, usages: list[dict[str, int]]) -> int:
+        """Cores that first-fit decreasing packs these blocks (of one population) onto, additive limits only."""
+        lim = np.array([self.limits[r] for r in ADDITIVE_RESOURCES], dtype=np.float64)
+        use = np.array([[u[r] for r in ADDITIVE_RESOURCES] for u in usages], dtype=np.float64).reshape(-1, lim.size)
+        order = np.lexsort((np.arange(use.shape[0]), -(use / lim).max(axis=1)))
+        bins = np.zeros_like(use)
+        nb = 0
+        for i in order.tolist():
+            fits = np.flatnonzero(np.all(bins[:nb] + use[i] <= lim, axis=1))
+            k = int(fits[0]) if fits.size else nb
+            nb = max(nb, k + 1)
+            bins[k] += use[i]
+        return nb
 
     def _make_cut(self, name: str, ranges: list[tuple[int, int]], usages: list[dict[str, int]], width: int) -> _Cut:
         fi = self.fanin[name]
@@ -1277,6 +1448,8 @@ class _Partitioner:
         t = dict.fromkeys(ADDITIVE_RESOURCES, 0)
         covers: dict[str, np.ndarray] = {}
         min_blocks: dict[str, int] = {}
+        spans: dict[str, int] = {}
+        axons: dict[str, int] = {}  # input-axon slots, per population
 
         def least_bits(n: np.ndarray, c: np.ndarray, bpw: int) -> np.ndarray:
             # n synapses of one axon in at least c blocks: at least max(c, ceil(n/G)) group headers,
@@ -1292,6 +1465,8 @@ class _Partitioner:
             fi = self.fanin[name]
             size = fi.size
             span = self._max_block_bound(name)
+            spans[name] = span
+            axons[name] = 0
             kmin = _ceil_div(size, span) if size else 0
             min_blocks[name] = kmin
             t["compartments"] += size
@@ -1299,7 +1474,7 @@ class _Partitioner:
             for _, p, f in fi.dense:
                 bpw = f.bits_per_synapse(0)
                 t["synapse_bits"] += p.n_pre * int(least_bits(np.int64(size), np.int64(kmin), bpw))
-                t["input_axons"] += p.n_pre * kmin * f.axon_slots
+                axons[name] += p.n_pre * kmin * f.axon_slots
             if fi.sparse:
                 cov = fi.cover_counts(span)
                 covers[name] = cov
@@ -1315,7 +1490,7 @@ class _Partitioner:
                         bpw = f.bits_per_synapse(0)
                     bpw_keys = np.where(fi.has_duplicates[lo:hi], f.bits_per_synapse(0), bpw)
                     t["synapse_bits"] += int(least_bits(fi.key_count[lo:hi], cov[lo:hi], bpw_keys).sum())
-                    t["input_axons"] += int(cov[lo:hi].sum()) * f.axon_slots
+                    axons[name] += int(cov[lo:hi].sum()) * f.axon_slots
         for gi, p in enumerate(self.projs):
             if self.pops[p.pre].is_input:
                 continue
@@ -1325,7 +1500,39 @@ class _Partitioner:
                 fi = self.fanin[p.post]
                 j = self.local[gi]
                 t["output_axons"] += int(covers[p.post][fi.key_offset[j]: fi.key_offset[j + 1]].sum())
+        self._tighten_input_axons(axons, spans, t)
+        t["input_axons"] = sum(axons.values())
         return {k: int(v) for k, v in t.items()}
+
+    def _tighten_input_axons(self, axons: dict[str, int], spans: dict[str, int], t: dict[str, int]) -> None:
+        """Raise each population's input-axon total to the least over all its cuts (exact, by DP).
+
+        The interval cover lets every axon pick its own best block alignment;
+        but one cut serves all axons at once. Any valid partition cuts the
+        population into blocks of at most ``span`` neurons (``_max_block_bound``)
+        that each use at most ``core.input_axons`` slots, so its total is at
+        least the least total over all such cuts, which
+        :meth:`_FanIn.least_input_axons` computes exactly (cores are summed
+        per block, so blocks sharing a core do not change the total). Only
+        done when it can raise the bound: the current cut is one such cut,
+        so its total is an upper end of the least one; skipped (cover bound
+        kept) for a population whose window table would be too large.
+        """
+        lim = self.limits["input_axons"]
+        used = {n: sum(int(u["input_axons"]) for u in self.cuts[n].usage) for n in self.onchip}
+        others = max([_ceil_div(int(t[r]), self.limits[r]) for r in ADDITIVE_RESOURCES if r != "input_axons"] + [0])
+        current = max(others, _ceil_div(sum(axons.values()), lim))
+        if _ceil_div(sum(max(used[n], axons[n]) for n in self.onchip), lim) <= current:
+            return
+        for name in self.onchip:
+            fi = self.fanin[name]
+            if not fi.nnz or used[name] <= axons[name]:
+                continue
+            cut = self.cuts[name]
+            longest = int((cut.stops - cut.starts).max()) if cut.n_blocks else 1
+            least = fi.least_input_axons(spans[name], lim, longest + longest // 4 + 8)
+            if np.isfinite(least):
+                axons[name] = max(axons[name], int(round(least)))
 
 
 @dataclass

@@ -40,6 +40,9 @@ def run_train_dsnn(preset_name: str, backend: str, epochs: float, overrides: dic
     say = (lambda *a: None) if quiet else console.print
     config = preset(preset_name, **overrides)
     data = load_digits_split()
+    if backend == "emulator" and not config.saturate:
+        say(f"note: preset '{preset_name}' assumes unbounded float evidence; the chip's 9-bit tags saturate and this "
+            "preset stays near chance there (docs/models/dsnn.md, section 7.2); --preset loihi is the one that learns on the chip")
     say(f"DSNN preset '{preset_name}': {data.n_pixels} inputs, {config.n_hidden} hidden, {data.n_classes} x {config.label_copies} labels;"
         f" {epochs:g} passes over {data.x_train.shape[0]} training digits on the {backend}")
     run = train(config, data, epochs, seed=seed, backend=backend, profile=profile, progress=not quiet)
