@@ -564,3 +564,28 @@ def test_bad_programs_are_refused_before_running():
     with pytest.raises(BackendError, match="steps must be a positive integer"):
         lava_backend.run(prog, 0)
     assert lava_backend.name == "lava"
+
+
+def test_lava_after_scikit_learn_is_one_clear_backend_error() -> None:
+    """Lava 0.10.0 cannot import once scikit-learn has fixed the multiprocessing start method: a BackendError says so."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        LogisticRegression().fit(np.random.rand(20, 3), np.arange(20) % 2)
+        from yuragi.backends import get_backend
+        from yuragi.compiler import compile_network
+        from yuragi.errors import BackendError
+        from yuragi.models import builtin_model
+        compiled, _ = compile_network(builtin_model("ei_balanced"), "loihi2")
+        try:
+            get_backend("lava").run(compiled, 5)
+        except BackendError as exc:
+            print("BackendError:", exc)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert "BackendError: lava-nc 0.10.0 cannot start" in out.stdout, out.stderr[-2000:]
+    assert "preload()" in out.stdout

@@ -113,7 +113,7 @@ def run_dsnn_demo(out_dir: Path, console: Console, epochs: float = DEMO_EPOCHS, 
     from .ir import save_network
     from .models.dsnn import load_digits_split
     from .models.dsnn.analysis import plot_curves, plot_spectra, spectrum_summary
-    from .models.dsnn.command import check_outputs
+    from .models.dsnn.command import prepare_outputs
     from .models.dsnn.configs import preset
     from .models.dsnn.network import build_network
     from .models.dsnn.workflow import evaluate, train
@@ -122,8 +122,7 @@ def run_dsnn_demo(out_dir: Path, console: Console, epochs: float = DEMO_EPOCHS, 
     from .backends.lava import preload
 
     preload()  # before scikit-learn fixes the multiprocessing start method (see its docstring)
-    check_outputs(out_dir, DEMO_FILES, force)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_outputs(out_dir, DEMO_FILES, force)
     summary: dict[str, Any] = {"seed": seed, "epochs": epochs}
     t_start = time.perf_counter()
     config = preset("loihi")

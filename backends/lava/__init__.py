@@ -55,9 +55,19 @@ def preload() -> None:
     Lava 0.10.0 calls ``multiprocessing.set_start_method('fork')`` when its
     runtime is first imported, which raises once anything else has fixed the
     start method (scikit-learn's estimators do, via joblib). A program that
-    uses both calls this first.
+    uses both calls this first; :func:`run` calls it too, and turns the
+    conflict into a BackendError saying so.
     """
-    import lava.magma.runtime.runtime  # noqa: F401 - imported for its side effect
+    try:
+        import lava.magma.runtime.runtime  # noqa: F401 - imported for its side effect
+    except RuntimeError as exc:
+        if "context has already been set" not in str(exc):
+            raise
+        raise BackendError(
+            "lava-nc 0.10.0 cannot start: something in this process (e.g. a scikit-learn estimator) fixed the "
+            "multiprocessing start method before Lava was first imported; call yuragi.backends.lava.preload() "
+            "before it, or run Lava in a separate process"
+        ) from None
 
 
 def _lava_version() -> str:
@@ -199,6 +209,7 @@ def run(
     started = time.perf_counter()
     steps = check_steps(steps)
     _check_hw(hw)
+    preload()
     check_program(program)
     rasters = network_input_rasters(program, steps, inputs)
     chunk_steps = _chunk_size(program, steps, progress, chunk)

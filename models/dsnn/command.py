@@ -21,11 +21,15 @@ __all__ = ["OUTPUT_FILES", "run_train_dsnn"]
 OUTPUT_FILES = ("dsnn.npz", "dsnn.yrg", "train.json", "accuracy.png")
 
 
-def check_outputs(out_dir: Path, names: tuple[str, ...], force: bool) -> None:
-    """Refuse to overwrite files of an earlier run (YuragiError naming them) unless ``force``."""
+def prepare_outputs(out_dir: Path, names: tuple[str, ...], force: bool) -> None:
+    """Create ``out_dir``; refuse to overwrite files of an earlier run (YuragiError naming them) unless ``force``."""
     existing = [str(out_dir / n) for n in names if (out_dir / n).exists()]
     if existing and not force:
         raise YuragiError(f"{', '.join(existing)} already exist(s); choose another --out-dir or pass --force to overwrite")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise YuragiError(f"cannot create the output folder {out_dir}: {exc.strerror or exc}") from None
 
 
 def run_train_dsnn(preset_name: str, backend: str, epochs: float, overrides: dict[str, Any], seed: int, profile: str, out_dir: Path,
@@ -36,7 +40,7 @@ def run_train_dsnn(preset_name: str, backend: str, epochs: float, overrides: dic
     """
     from ...ir import save_network
 
-    check_outputs(out_dir, OUTPUT_FILES, force)
+    prepare_outputs(out_dir, OUTPUT_FILES, force)
     say = (lambda *a: None) if quiet else console.print
     config = preset(preset_name, **overrides)
     data = load_digits_split()
@@ -52,7 +56,6 @@ def run_train_dsnn(preset_name: str, backend: str, epochs: float, overrides: dic
     ev = evaluate(run.net, data, seed=seed, profile=profile, progress=not quiet)
     say(f"compiled free network for {profile}: {ev.report.cores_used} core(s); fixed-point test accuracy on the emulator "
         f"{ev.accuracy:.3f} (same contacts in float: {ev.float_accuracy:.3f}; {data.x_test.shape[0]} digits, {ev.seconds:.1f} s)")
-    out_dir.mkdir(parents=True, exist_ok=True)
     run.net.save(out_dir / "dsnn.npz")
     save_network(ev.network, out_dir / "dsnn.yrg", overwrite=force)
     plot_curves(run.curve, {}, out_dir / "accuracy.png", title=f"DSNN on digits, trained on the {backend}")
