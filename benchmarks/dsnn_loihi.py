@@ -38,11 +38,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def one_seed(seed: int, epochs: float, overrides: dict) -> dict:
     """Everything measured for one seed (runs in a worker process)."""
-    from yuragi.energy import profile_energy
     from yuragi.models.dsnn import load_digits_split
     from yuragi.models.dsnn.configs import preset
     from yuragi.models.dsnn.hardware import start_free_run, start_training, train_fixed_point
-    from yuragi.models.dsnn.workflow import evaluate, train
+    from yuragi.models.dsnn.workflow import evaluate, inference_energy, train
 
     data = load_digits_split()
     cfg = preset("loihi", **overrides)
@@ -63,7 +62,7 @@ def one_seed(seed: int, epochs: float, overrides: dict) -> dict:
     train_fixed_point(training, data.x_train, data.y_train, presentations, seed=seed, callback=record, every=n)
     train_s, train_steps = training.seconds, training.steps
     chip_ev = evaluate(training.net, data, seed=seed, detail=True)
-    energy = [profile_energy(chip_ev.batch.result(i), chip_ev.compiled, "loihi2") for i in range(data.x_test.shape[0])]
+    energy = inference_energy(chip_ev, "loihi2")
 
     free = start_free_run(training, seed=seed)
     free_curve = []

@@ -23,3 +23,19 @@ def ei_net():
     from yuragi.models.examples import ei_balanced
 
     return ei_balanced(seed=1)
+
+
+@pytest.fixture(scope="session")
+def l1():
+    """The bundled Loihi 1 hardware profile."""
+    from yuragi.hw_profiles import load_profile
+
+    return load_profile("loihi1")
+
+
+@pytest.fixture(scope="session")
+def l2():
+    """The bundled Loihi 2 hardware profile."""
+    from yuragi.hw_profiles import load_profile
+
+    return load_profile("loihi2")

@@ -25,7 +25,6 @@ from yuragi.compiler.quantize import effective_weights, quantize
 from yuragi.errors import CompileError, ModelError
 from yuragi.fixedpoint.learning import rule_width_bits
 from yuragi.fixedpoint.stochastic import stochastic_binary_spikes
-from yuragi.hw_profiles import load_profile
 from yuragi.ir import LIF, NetworkBuilder, PlasticityProgram, PoissonInput, RasterInput, StochasticBinary, Trace, save_network
 
 STDP = PlasticityProgram(dw="2^-2*x0*y1 - 2^-2*y0*x1", x1=Trace(16, 8), y1=Trace(16, 8))
@@ -33,16 +32,6 @@ STDP_TAG = PlasticityProgram(dw="2^-4*x1*y0 - 2^-4*y1*x0", dt="x0*y1", x1=Trace(
 PROB = PlasticityProgram(dw="2^-7*x0*y1 - 2^-1*u2*w", post_factor="probability", weight_unit=0.125)
 REWARD = PlasticityProgram(dt="2^-1*x0*y1 - 2^-1*y0*x1", dw="2^-4*u0*t*y2", x1=Trace(20, 6), y1=Trace(20, 6), y2=Trace(60, 4),
                            t_epoch=2, reward="r")
-
-
-@pytest.fixture(scope="module")
-def l1():
-    return load_profile("loihi1")
-
-
-@pytest.fixture(scope="module")
-def l2():
-    return load_profile("loihi2")
 
 
 def with_section(profile, section, **changes):

@@ -32,16 +32,10 @@ from yuragi.compiler.quantize import (
     weight_grid,
 )
 from yuragi.errors import CompileError
-from yuragi.hw_profiles import load_profile
 from yuragi.ir import EIF, LIF, NetworkBuilder, PlasticityProgram, RasterInput, SparseWeights, StochasticBinary
 
 PROFILES = ("loihi1", "loihi2")
 SIGNS = {SIGN_MIXED: (-1.0, 1.0), SIGN_EXCITATORY: (0.05, 1.0), SIGN_INHIBITORY: (-1.0, -0.05)}
-
-
-@pytest.fixture(scope="module")
-def l2():
-    return load_profile("loihi2")
 
 
 # ------------------------------------------------------------------ helpers

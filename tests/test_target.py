@@ -10,7 +10,6 @@ import pytest
 from yuragi.compiler.compiled import EMULATED, MICROCODE, NATIVE, FeatureStatus
 from yuragi.compiler.target import validate_for_target
 from yuragi.errors import CompileError, YuragiError
-from yuragi.hw_profiles import load_profile
 from yuragi.ir import EIF, LIF, NetworkBuilder, PoissonInput, StochasticBinary
 
 
@@ -42,16 +41,6 @@ def status(statuses, element, feature_prefix) -> FeatureStatus:
     found = [s for s in statuses if s.element == element and s.feature.startswith(feature_prefix)]
     assert len(found) == 1, statuses
     return found[0]
-
-
-@pytest.fixture(scope="module")
-def l1():
-    return load_profile("loihi1")
-
-
-@pytest.fixture(scope="module")
-def l2():
-    return load_profile("loihi2")
 
 
 # ------------------------------------------------------------------ statuses

@@ -116,7 +116,7 @@ def run_dsnn_demo(out_dir: Path, console: Console, epochs: float = DEMO_EPOCHS, 
     from .models.dsnn.command import prepare_outputs
     from .models.dsnn.configs import preset
     from .models.dsnn.network import build_network
-    from .models.dsnn.workflow import evaluate, train
+    from .models.dsnn.workflow import evaluate, inference_energy, train
     from .plots import raster_plot
 
     from .backends.lava import preload
@@ -188,7 +188,7 @@ def run_dsnn_demo(out_dir: Path, console: Console, epochs: float = DEMO_EPOCHS, 
     summary["verify_learning"] = slice_summary
 
     console.rule("8. energy on Loihi 2 (op counters x hardware profile)")
-    reports = [profile_energy(ev.batch.result(i), ev.compiled, "loihi2") for i in range(data.x_test.shape[0])]
+    reports = inference_energy(ev, "loihi2")
     per_inference = np.array([r.total_j for r in reports])
     dynamic = np.array([r.dynamic_j for r in reports])
     chip_time = np.array([r.time_s for r in reports])

@@ -32,7 +32,7 @@ from ...compiler.compiled import SIGN_INHIBITORY
 from ...errors import ModelError
 from ...ir import Network
 from .float_model import DSNN, argmax_random_ties, class_scores
-from .network import build_network
+from .network import SYNAPSE_GROUPS, build_network
 
 __all__ = [
     "FixedPointTraining",
@@ -47,10 +47,6 @@ __all__ = [
     "start_training",
     "train_fixed_point",
 ]
-
-_CONTACT_GROUPS = (("W", "hidden", slice(0, -1)), ("W_bias", "hidden", slice(-1, None)),
-                   ("U", "label", slice(0, -1)), ("U_bias", "label", slice(-1, None)))
-
 
 @dataclass
 class FixedPointTraining:
@@ -101,7 +97,7 @@ class FixedPointTraining:
 
     def sync(self) -> DSNN:
         """Copy the program's contacts into :attr:`net` and return it."""
-        for group, layer, cols in _CONTACT_GROUPS:
+        for group, _, _, layer, cols in SYNAPSE_GROUPS:
             if any(p.name.startswith(group + ".c") for p in self.compiled.projections):  # groups that learn
                 getattr(self.net, layer).c[:, :, cols] = self.contacts(group)
         self.net.presentations = self.presentations

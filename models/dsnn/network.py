@@ -31,7 +31,12 @@ from ...errors import ModelError, RuleError
 from ...ir import ExternalInput, Network, NetworkBuilder, PoissonInput, SparseWeights, StochasticBinary
 from .float_model import DSNN, GibbsLayer
 
-__all__ = ["build_network", "hardware_parameters", "temperature"]
+__all__ = ["SYNAPSE_GROUPS", "build_network", "hardware_parameters", "temperature"]
+
+#: The four synapse groups: (name, pre, post, layer of the DSNN, columns of that layer's contacts and weights
+#: -- the last column is the bias synapse from the always-on unit ``on``).
+SYNAPSE_GROUPS = (("W", "x", "h", "hidden", slice(0, -1)), ("W_bias", "on", "h", "hidden", slice(-1, None)),
+                  ("U", "h", "y", "label", slice(0, -1)), ("U_bias", "on", "y", "label", slice(-1, None)))
 
 
 def temperature(net: DSNN) -> float:
@@ -128,14 +133,12 @@ def build_network(net: DSNN, image: np.ndarray | None = None, plastic: bool = Tr
     if phase == "train":
         b.input("label", ny, ExternalInput())
     b.population("y", ny, StochasticBinary(temperature=T, clamp="label" if phase == "train" else None))
-    groups = (("W", "x", "h", net.hidden, slice(0, n_pix)), ("W_bias", "on", "h", net.hidden, slice(n_pix, n_pix + 1)),
-              ("U", "h", "y", net.label, slice(0, nh)), ("U_bias", "on", "y", net.label, slice(nh, nh + 1)))
     from ...plasticity import gibbs_projections
 
     learns = {"hidden": plastic and cfg.plastic_hidden, "label": plastic and cfg.plastic_label}
     params = {layer: hardware_parameters(net, layer) for layer, on in learns.items() if on}
-    for gname, pre, post, layer, cols in groups:
-        p = params.get("hidden" if layer is net.hidden else "label")
+    for gname, pre, post, layer_name, cols in SYNAPSE_GROUPS:
+        layer, p = getattr(net, layer_name), params.get(layer_name)
         if p is None:  # a layer that does not learn: its current weights, static
             b.connect(pre, post, layer.weights[:, cols], name=gname)
         else:
@@ -144,10 +147,10 @@ def build_network(net: DSNN, image: np.ndarray | None = None, plastic: bool = Tr
     b.probe("h", "spikes")
     b.probe("y", "spikes")
     out = b.build()
-    for gname, _, _, layer, cols in groups:
-        p = params.get("hidden" if layer is net.hidden else "label")
-        if p is not None:
-            out = _set_contacts(out, gname, layer.c[:, :, cols], layer.dw, p.stores_complement)
+    for gname, _, _, layer_name, cols in SYNAPSE_GROUPS:
+        if layer_name in params:
+            layer = getattr(net, layer_name)
+            out = _set_contacts(out, gname, layer.c[:, :, cols], layer.dw, params[layer_name].stores_complement)
     return out
 
 

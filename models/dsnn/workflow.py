@@ -23,7 +23,7 @@ from .float_model import DSNN, DSNNConfig
 from .hardware import (fixed_point_accuracy, fixed_point_counts, inference_program, start_training,
                        train_fixed_point)
 
-__all__ = ["Evaluation", "TrainingRun", "evaluate", "train"]
+__all__ = ["Evaluation", "TrainingRun", "evaluate", "inference_energy", "train"]
 
 TRAIN_BACKENDS = ("emulator", "float")
 
@@ -161,3 +161,12 @@ def evaluate(net: DSNN, data: Dataset, seed: int = 0, profile: str = "loihi2", s
     seconds = time.perf_counter() - t0
     return Evaluation(fixed_point_accuracy(net, counts, data.y_test, seed=seed), net.accuracy(data.x_test, data.y_test, steps=steps, seed=seed),
                       counts, network, compiled, report, batch, seconds)
+
+
+def inference_energy(ev: Evaluation, profile: str = "loihi2") -> list:
+    """One :class:`~yuragi.energy.EnergyReport` per classified image of ``ev`` (needs ``evaluate(..., detail=True)``)."""
+    from ...energy import profile_energy
+
+    if not ev.batch.results:
+        raise ModelError("inference_energy needs the per-image runs: evaluate(..., detail=True)")
+    return [profile_energy(ev.batch.result(i), ev.compiled, profile) for i in range(ev.counts.shape[0])]

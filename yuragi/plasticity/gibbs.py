@@ -80,7 +80,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
@@ -88,7 +88,7 @@ from ..errors import ModelError, RuleError
 from ..ir.network import NetworkBuilder
 from ..ir.neurons import StochasticBinary
 from ..ir.plasticity import PlasticityProgram
-from .programs import _rule, _term, expressible_scale
+from .programs import _rule, _term, expressible_scale, finite_number
 
 __all__ = [
     "A_RANGE",
@@ -130,9 +130,7 @@ def _int_in(value: object, lo: int, hi: int, what: str) -> int:
 
 
 def _real(value: object, what: str, who: str) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise RuleError(f"{who}: {what} must be a finite number, got {value!r}")
-    return float(value)
+    return finite_number(value, f"{who}: {what}")
 
 
 def tag_conditional(t: np.ndarray, q: int = 64) -> np.ndarray:

@@ -57,10 +57,16 @@ def nearest_scales(value: float) -> tuple[float, float]:
     return below, above
 
 
-def scale_literal(value: float, where: str) -> str:
-    """Rule literal ``m*2^e`` of an exactly expressible scale, else RuleError naming ``where``."""
+def finite_number(value: object, where: str) -> float:
+    """``value`` as a float, or RuleError ``"<where> must be a finite number"`` (bools are not numbers)."""
     if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
         raise RuleError(f"{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def scale_literal(value: float, where: str) -> str:
+    """Rule literal ``m*2^e`` of an exactly expressible scale, else RuleError naming ``where``."""
+    finite_number(value, where)
     me = expressible_scale(value)
     if me is None:
         lo, hi = nearest_scales(value)
@@ -184,8 +190,7 @@ def stdp(
     """
     _check_epoch(t_epoch, "stdp")
     for name, value in (("a_plus", a_plus), ("a_minus", a_minus), ("learning_rate", learning_rate)):
-        if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise RuleError(f"stdp: {name} must be a finite number, got {value!r}")
+        finite_number(value, f"stdp: {name}")
     dw = _rule(
         _term(learning_rate * a_minus, "x0*y1", "stdp: learning_rate*a_minus"),
         _term(learning_rate * a_plus, "y0*x1", "stdp: learning_rate*a_plus"),
@@ -271,8 +276,7 @@ def rstdp(
     _check_epoch(t_epoch, "rstdp")
     for name, value in (("a_plus", a_plus), ("a_minus", a_minus), ("learning_rate", learning_rate),
                         ("eligibility_decay", eligibility_decay), ("weight_rate", weight_rate)):
-        if not isinstance(value, Real) or isinstance(value, bool) or not math.isfinite(value):
-            raise RuleError(f"rstdp: {name} must be a finite number, got {value!r}")
+        finite_number(value, f"rstdp: {name}")
     if not isinstance(reward, str) or not reward:
         raise RuleError(f"rstdp: reward must be the name of a population, got {reward!r}")
     dt = _rule(
