@@ -25,6 +25,7 @@ A table is printed and everything is written as JSON (``--json``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import json
 import os
@@ -69,10 +70,10 @@ def _same_spikes(a: Any, b: Any, steps: int) -> bool:
     return True
 
 
-def _emulator_time(prog: Any, steps: int, repeat: int, engine: str) -> tuple[float, Any]:
+def _emulator_time(prog: Any, steps: int, repeat: int, engine: str, threads: int | None = None) -> tuple[float, Any]:
     best, result = float("inf"), None
     for _ in range(repeat):
-        result = em.run(prog, steps, engine=engine)
+        result = em.run(prog, steps, engine=engine, threads=threads)
         best = min(best, result.meta["run_s"])
     return best, result
 
@@ -112,6 +113,13 @@ def network(n: int, rate_hz: float, seed: int = 1) -> Any:
     return random_network(n, p=0.1, rate_hz=rate_hz, seed=seed, refractory=0)
 
 
+def as_dense(compiled: Any) -> Any:
+    """The same network with every projection stored densely: Lava runs it with ``Dense`` processes
+    (a full weight matrix, zeros where there is no synapse), the configuration issue #6 measured Lava
+    with. The Lava backend's own choice for these sparse projections is ``Sparse``."""
+    return dataclasses.replace(compiled, projections=tuple(dataclasses.replace(p, dense=True) for p in compiled.projections))
+
+
 def speed_table(args: argparse.Namespace, lava: Any, brian2: Any) -> list[dict[str, Any]]:
     rows = []
     for n in args.sizes:
@@ -122,9 +130,13 @@ def speed_table(args: argparse.Namespace, lava: Any, brian2: Any) -> list[dict[s
         prog = em.prepare(compiled)
         prepare_s = time.perf_counter() - t0
         row: dict[str, Any] = {"neurons": n, "synapses": prog.synapses, "steps": args.steps, "make_network_s": round(make_s, 3), "prepare_s": round(prepare_s, 3)}
+        one_s, one = _emulator_time(prog, args.steps, args.repeat, "auto", threads=1)
         run_s, res = _emulator_time(prog, args.steps, args.repeat, "auto")
         row["emulator_engine"] = res.meta["engine"]
+        row["emulator_threads"] = res.meta["threads"]
+        row["emulator_one_thread_us_per_step"] = 1e6 * one_s / args.steps
         row["emulator_us_per_step"] = 1e6 * run_s / args.steps
+        row["threads_exact"] = _same_spikes(res, one, args.steps)
         lif_spikes = res.spikes["exc"].count + res.spikes["inh"].count
         row["spikes_per_step"] = lif_spikes / args.steps
         row["rate_hz"] = 1000.0 * lif_spikes / (n * args.steps * compiled.dt)
@@ -133,15 +145,16 @@ def speed_table(args: argparse.Namespace, lava: Any, brian2: Any) -> list[dict[s
             np_s, np_res = _emulator_time(prog, args.steps, 1, "numpy")
             row["emulator_numpy_us_per_step"] = 1e6 * np_s / args.steps
             row["numpy_exact"] = _same_spikes(res, np_res, args.steps)
-        for label, module in (("lava", lava), ("brian2", brian2)):
-            if module is None:
+        for label, module, net in (("lava", lava, compiled), ("lava_dense", lava, as_dense(compiled)), ("brian2", brian2, compiled)):
+            if module is None or (label == "lava_dense" and args.no_lava_dense):
                 continue
             steps = args.steps
-            if label == "lava" and args.lava_budget and n >= 5000 and not args.full:
-                steps = max(20, min(args.steps, args.lava_budget))
+            budget = args.lava_dense_budget if label == "lava_dense" else args.lava_budget
+            if label.startswith("lava") and budget and n >= 5000 and not args.full:
+                steps = max(20, min(args.steps, budget))
             print(f"  {label}: {n} neurons, {steps} steps ...", flush=True)
             try:
-                per_step, other, wall = _steady_state(module, label, compiled, steps)
+                per_step, other, wall = _steady_state(module, "lava" if label.startswith("lava") else label, net, steps)
             except Exception as exc:
                 print(f"  {label} failed on {n} neurons: {type(exc).__name__}: {exc}")
                 row[f"{label}_error"] = f"{type(exc).__name__}: {exc}"
@@ -156,45 +169,65 @@ def speed_table(args: argparse.Namespace, lava: Any, brian2: Any) -> list[dict[s
     return rows
 
 
+EXACT_KEYS = ("lava_exact", "lava_dense_exact", "brian2_exact", "numpy_exact", "threads_exact")
+
+
 def _print_speed_rows(rows: list[dict[str, Any]], header: bool) -> None:
     if header:
-        print(f"{'neurons':>8} {'synapses':>10} {'spk/step':>9} {'emu us/step':>12} {'numpy':>9} {'lava us/step':>13} {'x lava':>8} {'brian2 us/step':>15} {'x brian2':>9} {'exact':>6}")
+        print(f"{'neurons':>8} {'synapses':>10} {'spk/step':>9} {'emu 1 thr':>10} {'emu us/step':>12} {'numpy':>9} "
+              f"{'lava Sparse':>12} {'x lava':>8} {'lava Dense':>12} {'x dense':>8} {'brian2 us/step':>15} {'x brian2':>9} {'exact':>6}")
     for r in rows:
-        exact = all(r.get(k, True) for k in ("lava_exact", "brian2_exact", "numpy_exact"))
+        exact = all(r.get(k, True) for k in EXACT_KEYS)
 
         def fmt(key: str, spec: str = "13.1f") -> str:
             return format(r[key], spec) if key in r else format("-", spec.split(".")[0].rstrip("f") + "s")
 
         print(
-            f"{r['neurons']:>8} {r['synapses']:>10} {r['spikes_per_step']:>9.1f} {r['emulator_us_per_step']:>12.2f} "
-            f"{fmt('emulator_numpy_us_per_step', '9.0f')} {fmt('lava_us_per_step')} {fmt('lava_speedup', '8.0f')} "
+            f"{r['neurons']:>8} {r['synapses']:>10} {r['spikes_per_step']:>9.1f} {r['emulator_one_thread_us_per_step']:>10.2f} "
+            f"{r['emulator_us_per_step']:>12.2f} {fmt('emulator_numpy_us_per_step', '9.0f')} {fmt('lava_us_per_step', '12.1f')} "
+            f"{fmt('lava_speedup', '8.0f')} {fmt('lava_dense_us_per_step', '12.1f')} {fmt('lava_dense_speedup', '8.0f')} "
             f"{fmt('brian2_us_per_step', '15.1f')} {fmt('brian2_speedup', '9.1f')} {str(exact):>6}",
             flush=True,
         )
 
 
-def activity_sweep(args: argparse.Namespace) -> dict[str, Any]:
-    """One fixed network, input rate varied: time per step against synaptic events per step."""
+def activity_sweep(args: argparse.Namespace, lava: Any) -> dict[str, Any]:
+    """One fixed network, input rate varied: time per step against synaptic events per step.
+
+    Lava (its ``Sparse`` processes) runs each point too: its step costs the same at
+    every activity (``weights[:, s_in]`` of a CSR matrix reads every stored synapse),
+    so the speed-up over Lava is a function of how many synapses carry an event.
+    """
     n = args.sweep_size
     compiled0 = network(n, 0.0)
     prog0 = em.prepare(compiled0)
     points = []
     print(f"\nactivity sweep: {n} neurons, {prog0.synapses} synapses, {args.steps} steps (only the input rate changes)")
-    print(f"{'input Hz':>9} {'LIF Hz':>8} {'spk/step':>9} {'synops/step':>12} {'us/step':>9}")
+    print(f"{'input Hz':>9} {'LIF Hz':>8} {'spk/step':>9} {'synops/step':>12} {'events/syn':>11} {'us/step':>9} {'lava us/step':>13} {'x lava':>8}")
     for rate in args.sweep_rates:
         compiled = network(n, rate)  # same seed: same synapses, only the Poisson rate differs
         prog = em.prepare(compiled)
         run_s, res = _emulator_time(prog, args.steps, args.repeat, "auto")
         lif = res.spikes["exc"].count + res.spikes["inh"].count
-        pt = {
+        pt: dict[str, Any] = {
             "input_rate_hz": rate,
             "lif_rate_hz": 1000.0 * lif / (n * args.steps),
             "spikes_per_step": (lif + res.spikes["stim"].count) / args.steps,
             "synaptic_ops_per_step": res.total("synaptic_ops") / args.steps,
             "us_per_step": 1e6 * run_s / args.steps,
+            "threads": res.meta["threads"],
         }
+        pt["events_per_synapse"] = pt["synaptic_ops_per_step"] / prog.synapses
+        if lava is not None and not args.no_sweep_lava:
+            steps = max(20, min(args.steps, args.lava_budget)) if n >= 5000 and not args.full else args.steps
+            per_step, other, _ = _steady_state(lava, "lava", compiled, steps)
+            pt["lava_us_per_step"] = 1e6 * per_step
+            pt["lava_speedup"] = pt["lava_us_per_step"] / pt["us_per_step"]
+            pt["lava_exact"] = _same_spikes(res, other, steps)
         points.append(pt)
-        print(f"{rate:>9.1f} {pt['lif_rate_hz']:>8.2f} {pt['spikes_per_step']:>9.1f} {pt['synaptic_ops_per_step']:>12.0f} {pt['us_per_step']:>9.2f}", flush=True)
+        lava_cols = f"{pt['lava_us_per_step']:>13.0f} {pt['lava_speedup']:>8.0f}" if "lava_us_per_step" in pt else f"{'-':>13} {'-':>8}"
+        print(f"{rate:>9.1f} {pt['lif_rate_hz']:>8.2f} {pt['spikes_per_step']:>9.1f} {pt['synaptic_ops_per_step']:>12.0f} "
+              f"{pt['events_per_synapse']:>11.2e} {pt['us_per_step']:>9.2f} {lava_cols}", flush=True)
     x = np.array([p["synaptic_ops_per_step"] for p in points])
     y = np.array([p["us_per_step"] for p in points])
     out: dict[str, Any] = {"neurons": n, "synapses": prog0.synapses, "points": points}
@@ -239,9 +272,33 @@ def batch_throughput(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak resident set (Linux: ``/proc/self/clear_refs``), so that the
+    Lava runs before do not count; False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_gb() -> float:
+    """Peak resident set of this process since the last reset (VmHWM), else since it started, GiB."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**20
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
 def large(args: argparse.Namespace) -> dict[str, Any]:
-    """100k neurons, 10M synapses: build, prepare, run; peak memory of this process."""
+    """100k neurons, 10M synapses: build, prepare, run; peak memory of this process from the build on."""
     n, steps = 100_000, min(args.steps, 200)
+    reset = _reset_peak_rss()
     t0 = time.perf_counter()
     compiled = random_network(n, p=1e-3, rate_hz=args.rate, seed=1)
     make_s = time.perf_counter() - t0
@@ -254,10 +311,11 @@ def large(args: argparse.Namespace) -> dict[str, Any]:
         "neurons": n, "synapses": prog.synapses, "steps": steps, "make_network_s": make_s, "prepare_s": prepare_s,
         "program_mb": prog.nbytes() / 2**20, "us_per_step": 1e6 * run_s / steps,
         "spikes_per_step": (res.spikes["exc"].count + res.spikes["inh"].count) / steps,
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "peak_rss_gb": _peak_rss_gb(), "peak_rss_since": "build" if reset else "process start",
     }
     print(f"\nlarge: {n} neurons, {prog.synapses} synapses: prepare {prepare_s:.1f} s, program {out['program_mb']:.0f} MiB, "
-          f"{out['us_per_step']:.0f} us/step at {out['spikes_per_step']:.0f} spikes/step, peak RSS {out['peak_rss_gb']:.2f} GiB")
+          f"{out['us_per_step']:.0f} us/step at {out['spikes_per_step']:.0f} spikes/step, peak RSS {out['peak_rss_gb']:.2f} GiB "
+          f"(since the {out['peak_rss_since']})")
     return out
 
 
@@ -270,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=30.0, help="Poisson input rate of the speed table, Hz")
     ap.add_argument("--repeat", type=int, default=3, help="emulator runs per point (best is kept)")
     ap.add_argument("--lava-budget", type=int, default=100, help="steps Lava runs at >= 5000 neurons unless --full (Lava needs ~0.5 s/step there)")
+    ap.add_argument("--lava-dense-budget", type=int, default=30, help="steps Lava with Dense processes runs at >= 5000 neurons unless --full")
+    ap.add_argument("--no-lava-dense", action="store_true", help="skip the Dense-process Lava runs")
+    ap.add_argument("--no-sweep-lava", action="store_true", help="run Lava only in the speed table, not at every point of the activity sweep")
     ap.add_argument("--full", action="store_true", help="run Lava for all steps at every size")
     ap.add_argument("--no-lava", action="store_true")
     ap.add_argument("--no-brian2", action="store_true")
@@ -304,17 +365,19 @@ def main(argv: list[str] | None = None) -> int:
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "speed": speed_table(args, lava, brian2),
     }
-    results["activity_sweep"] = activity_sweep(args)
+    results["activity_sweep"] = activity_sweep(args, lava)
     results["batch"] = batch_throughput(args)
     if (args.large or not args.quick) and not args.no_large:
         results["large"] = large(args)
     print("\nspeed-ups (emulator vs): " + "; ".join(
-        f"{r['neurons']} neurons: " + (", ".join(f"{k.split('_')[0]} {r[k]:.0f}x" for k in ("lava_speedup", "brian2_speedup") if k in r) or "no other backend ran")
+        f"{r['neurons']} neurons: " + (", ".join(f"{k[:-8].replace('_', ' ')} {r[k]:.0f}x" for k in ("lava_speedup", "lava_dense_speedup", "brian2_speedup") if k in r)
+                                       or "no other backend ran")
         for r in results["speed"]))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=float))
     print(f"wrote {args.json}")
-    inexact = [r["neurons"] for r in results["speed"] if not all(r.get(k, True) for k in ("lava_exact", "brian2_exact", "numpy_exact"))]
+    inexact = [r["neurons"] for r in results["speed"] if not all(r.get(k, True) for k in EXACT_KEYS)]
+    inexact += [f"sweep {p['input_rate_hz']} Hz" for p in results["activity_sweep"]["points"] if not p.get("lava_exact", True)]
     if inexact:
         print(f"ERROR: spikes differ between backends at sizes {inexact}")
         return 1

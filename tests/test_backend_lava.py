@@ -566,26 +566,45 @@ def test_bad_programs_are_refused_before_running():
     assert lava_backend.name == "lava"
 
 
-def test_lava_after_scikit_learn_is_one_clear_backend_error() -> None:
-    """Lava 0.10.0 cannot import once scikit-learn has fixed the multiprocessing start method: a BackendError says so."""
+def _run_script(body: str) -> str:
     import subprocess
     import sys
     import textwrap
 
-    script = textwrap.dedent("""
-        import numpy as np
-        from sklearn.linear_model import LogisticRegression
-        LogisticRegression().fit(np.random.rand(20, 3), np.arange(20) % 2)
+    script = textwrap.dedent(body) + textwrap.dedent("""
         from yuragi.backends import get_backend
         from yuragi.compiler import compile_network
         from yuragi.errors import BackendError
         from yuragi.models import builtin_model
         compiled, _ = compile_network(builtin_model("ei_balanced"), "loihi2")
         try:
-            get_backend("lava").run(compiled, 5)
+            print("spikes", sum(ev.count for ev in get_backend("lava").run(compiled, 5).spikes.values()))
         except BackendError as exc:
             print("BackendError:", exc)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert "BackendError: lava-nc 0.10.0 cannot start" in out.stdout, out.stderr[-2000:]
-    assert "preload()" in out.stdout
+    assert "spikes" in out.stdout or "BackendError" in out.stdout, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_lava_after_scikit_learn_and_numba_threads() -> None:
+    """Lava 0.10.0 sets the start method 'fork' without force; scikit-learn and numba's thread pool fix
+    the default ('fork' on Linux) first. The backend lets Lava set the same method again."""
+    out = _run_script("""
+        import numpy as np
+        import numba
+        from sklearn.linear_model import LogisticRegression
+        LogisticRegression().fit(np.random.rand(20, 3), np.arange(20) % 2)
+        numba.get_num_threads()  # starts numba's thread pool, which reads (and so fixes) the start method
+        import multiprocessing
+        assert multiprocessing.get_start_method(allow_none=True) == "fork"
+    """)
+    assert out.startswith("spikes"), out
+
+
+def test_lava_after_another_start_method_is_one_clear_backend_error() -> None:
+    out = _run_script("""
+        import multiprocessing
+        multiprocessing.set_start_method("spawn")
+    """)
+    assert "BackendError: lava-nc 0.10.0 cannot start" in out and "'spawn'" in out and "preload()" in out, out

@@ -58,6 +58,7 @@ naming them.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -73,10 +74,12 @@ from ..inputs import network_input_rasters
 from ..result import RunResult, SpikeEvents
 from .batch import BatchResult
 from .general import GeneralProgram, Session, needs_general, prepare_general, run_batch_general, run_general
-from .kernels import HAVE_NUMBA, NumpyEngine, run_chunk_numba
+from .kernels import HAVE_NUMBA, NumpyEngine, run_chunk_numba, run_chunk_threads
 from .program import N_COUNTERS, Program, lava_weights
 from .program import prepare as prepare_lif
 from .progress import progress_bar
+from .threads import MIN_NEURONS, ThreadPlan
+from .threads import plan as thread_plan
 
 __all__ = ["name", "run", "run_batch", "prepare", "Program", "GeneralProgram", "Session", "BatchResult", "HAVE_NUMBA", "ENGINES", "default_engine"]
 
@@ -152,9 +155,41 @@ def _probe_layout(prog: Program) -> tuple[np.ndarray, np.ndarray, dict[str, tupl
 # ---------------------------------------------------------------- one sample, numba
 
 
-def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.ndarray, detail: bool, advance: Any = None, chunk: int | None = None) -> dict[str, Any]:
+def _numba_threads() -> int:
+    """numba's thread count, its thread pool started.
+
+    Starting the pool reads multiprocessing's start method, which fixes the
+    default; lava-nc 0.10.0 then cannot set its own on import (it sets 'fork'
+    without ``force``). The default is released again if nothing had fixed it.
+    """
+    import numba  # only the numba engine comes here
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    threads = numba.get_num_threads()
+    if before is None:
+        multiprocessing.set_start_method(None, force=True)
+    return threads
+
+
+def _thread_plan(prog: Program, threads: int | None) -> ThreadPlan:
+    """The parts the numba kernel runs on: ``threads`` (None: numba's thread count for networks
+    of at least MIN_NEURONS LIF neurons, else one), fewer if the placement allows no clean cut."""
+    if threads is None:
+        threads = _numba_threads() if prog.n_lif >= MIN_NEURONS else 1
+    elif threads > 1:
+        _numba_threads()
+    if threads < 1:
+        raise BackendError(f"threads must be at least 1, got {threads}")
+    if threads not in prog.thread_plans:
+        prog.thread_plans[threads] = thread_plan(prog, threads)
+    return prog.thread_plans[threads]
+
+
+def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.ndarray, detail: bool, advance: Any = None,
+                  chunk: int | None = None, threads: int | None = None) -> dict[str, Any]:
     n, n_total = prog.n_lif, prog.n_total
     C = prog.n_cores
+    tp = _thread_plan(prog, threads)
     # Lava's u, v are int32: the kernel keeps them packed in one int64 per neuron
     uv = (prog.u_init.astype(np.int32).astype(np.int64) << 32) | (prog.v_init.astype(np.int32).astype(np.int64) & 0xFFFFFFFF)
     refr_end = np.full(n, -1, dtype=np.int32)
@@ -171,23 +206,29 @@ def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.n
     counts = np.zeros(n_total, dtype=np.int64)
     first = np.full(n_total, -1, dtype=np.int64)
     spk = np.zeros(n_total, dtype=np.int64)
+    if tp.parts > 1:
+        parts = (tp.seg_split, np.zeros((tp.parts, n), dtype=np.int64), np.zeros(tp.parts, dtype=np.int64))
+        kernel = run_chunk_threads
+    else:
+        parts = ()
+        kernel = run_chunk_numba
     n_ev = 0
     t = 0
     chunk = chunk or steps
     while t < steps:
         t1 = min(steps, t + chunk)
-        reached, n_ev = run_chunk_numba(
+        reached, n_ev = kernel(
             t, t1, n, prog.n_slots,
             prog.seg_start, prog.seg_core, prog.seg_ukeep, prog.seg_vkeep, prog.seg_vth, prog.seg_refr, prog.bias2,
             uv, refr_end, ring,
-            prog.grp_ptr, prog.g_lo, prog.g_hi, prog.g_delay, prog.syn_post, prog.syn_w,
+            prog.grp_ptr, tp.g_split, prog.g_delay, prog.syn_post, prog.syn_w,
             prog.s_indptr, prog.s_off, prog.s_toff, prog.s_w, prog.s_shift, scratch, touched,
             in_indptr, in_ids,
-            prog.core_of, prog.dc_indptr, prog.dc_core, prog.dc_syn, prog.msgs,
+            prog.core_of, tp.dc_split, prog.dc_core, prog.dc_syn, prog.msgs,
             detail, 0, counters,
             pu, out_u, pv, out_v,
             detail, ev_t, ev_n, n_ev,
-            counts, first, spk,
+            counts, first, spk, *parts,
         )
         if advance is not None and reached > t:
             advance(reached - t)
@@ -196,7 +237,7 @@ def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.n
             ev_t = np.concatenate([ev_t[:n_ev], np.zeros(new - n_ev, dtype=np.int32)])
             ev_n = np.concatenate([ev_n[:n_ev], np.zeros(new - n_ev, dtype=np.int32)])
         t = reached
-    out = {"counts": counts, "first": first, "counters": counters}
+    out = {"counts": counts, "first": first, "counters": counters, "threads": tp.parts}
     if detail:
         out["events"] = (ev_t[:n_ev].astype(np.int64), ev_n[:n_ev].astype(np.int64))
         out["probes"] = {key: (out_u if var == "u" else out_v)[:, a:b] for key, (var, a, b) in where.items()}
@@ -288,7 +329,8 @@ def _meta(engine: str, prog: Program, total_steps: int, build_s: float, run_s: f
     return meta
 
 
-def run(program: Any, steps: int, inputs: Mapping[str, np.ndarray] | None = None, progress: bool = False, engine: str = "auto") -> RunResult:
+def run(program: Any, steps: int, inputs: Mapping[str, np.ndarray] | None = None, progress: bool = False, engine: str = "auto",
+        threads: int | None = None) -> RunResult:
     """Run ``steps`` steps of a CompiledNetwork (or a prepared :class:`Program`).
 
     Parameters
@@ -303,6 +345,10 @@ def run(program: Any, steps: int, inputs: Mapping[str, np.ndarray] | None = None
         Show a progress bar.
     engine : {"auto", "numba", "numpy"}
         Step loop; ``auto`` = numba when installed.
+    threads : int, optional
+        Threads of the numba loop (:mod:`.threads`); default: numba's thread
+        count for networks of at least 2048 LIF neurons, one below. The
+        result is the same for any number.
     """
     steps = check_steps(steps)
     eng = _engine(engine)
@@ -318,7 +364,7 @@ def run(program: Any, steps: int, inputs: Mapping[str, np.ndarray] | None = None
     t0 = time.perf_counter()
     with _progress(progress, steps, f"emulator {prog.compiled.name}") as advance:
         if eng == "numba":
-            sample = _sample_numba(prog, steps, in_indptr, in_ids, True, advance, max(1, steps // 100) if progress else None)
+            sample = _sample_numba(prog, steps, in_indptr, in_ids, True, advance, max(1, steps // 100) if progress else None, threads)
         else:
             n_in = prog.n_total - prog.n_lif
             src = np.zeros((steps, n_in), dtype=bool)
@@ -327,7 +373,7 @@ def run(program: Any, steps: int, inputs: Mapping[str, np.ndarray] | None = None
                 src[:, lo:lo + pop.size] = rasters[pop.name][:steps]
             sample = _samples_numpy(prog, steps, lambda t: src[t][None, :], 1, True, advance)[0]
     run_s = time.perf_counter() - t0
-    return _run_result(prog, steps, sample, _meta(eng, prog, steps, build_s, run_s))
+    return _run_result(prog, steps, sample, _meta(eng, prog, steps, build_s, run_s, threads=sample.get("threads", 1)))
 
 
 def run_batch(
@@ -404,10 +450,11 @@ def run_batch(
 
             def one(s: int) -> None:
                 in_indptr, in_ids = _input_events(prog, steps, sample_rasters(s))
-                samples[s] = _sample_numba(prog, steps, in_indptr, in_ids, detail)
+                samples[s] = _sample_numba(prog, steps, in_indptr, in_ids, detail, threads=1 if pooled else None)
 
             n_workers = workers or os.cpu_count() or 1
-            if n_workers == 1 or n_samples == 1:
+            pooled = n_workers > 1 and n_samples > 1  # samples on threads: each runs single-threaded
+            if not pooled:
                 for s in range(n_samples):
                     one(s)
                     advance(1)

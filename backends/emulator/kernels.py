@@ -43,24 +43,184 @@ except Exception:  # pragma: no cover - depends on the environment
     numba = None
     HAVE_NUMBA = False
 
+if HAVE_NUMBA:
+    _jit = numba.njit(nogil=True, cache=True, boundscheck=False)
+    _prange = numba.prange
+else:  # pragma: no cover - the helpers stay plain Python and only the numpy engine runs
+
+    def _jit(fn):
+        return fn
+
+    _prange = range
+
 _W32 = 1 << 31
 _M32 = (1 << 32) - 1
 _TWO_UV = 2 * MAX_UV
 _V_LO, _V_HI = -MAX_UV + 1, MAX_UV - 1
 
 
+@_jit
+def _update_segments(t, row, ga, gb, base, seg_start, seg_core, seg_ukeep, seg_vkeep, seg_vth, seg_refr, bias2,
+                     uv, refr_end, ring, counters, spk, nsp):
+    """Neuron update of segments ``[ga, gb)`` at step ``t`` (docs/backends.md steps 2-4).
+
+    Reads and clears the ring slot at ``base``, appends the neurons that spike
+    to ``spk[nsp:]`` (in index order) and returns the new ``nsp``; adds the
+    spike / active / inactive counters of each segment's core at ``row``.
+    """
+    for g in range(ga, gb):
+        lo = seg_start[g]
+        hi = seg_start[g + 1]
+        u_keep = seg_ukeep[g]
+        v_keep = seg_vkeep[g]
+        vth = seg_vth[g]
+        refr = seg_refr[g]
+        # branch-free and over four arrays only (ring, uv, refr_end, bias2) so that LLVM vectorises it
+        rs = ring[base + lo:base + hi]
+        st = uv[lo:hi]
+        rf = refr_end[lo:hi]
+        bs = bias2[lo:hi]
+        n_spk = 0
+        n_act = 0
+        for i in range(st.shape[0]):
+            enc = rs[i]
+            rs[i] = 0
+            a = ((enc >> CNT_BITS) + _W32) & _M32  # a_in arrives as int32 ...
+            a = ((((a - _W32) << ACT_SHIFT) + _W32) & _M32) - _W32  # ... and is shifted in int32
+            x = st[i]
+            p = (x >> 32) * u_keep
+            nu = (p + ((p >> 63) & 4095)) >> 12  # sign(p) * (|p| >> 12)
+            nu = ((nu + a + _W32) & _M32) - _W32  # int32 add
+            nu = nu - _TWO_UV if nu > MAX_UV else nu  # 24-bit wrap, once
+            nu = nu + _TWO_UV if nu <= -MAX_UV else nu
+            vo = (x << 32) >> 32
+            q = vo * v_keep
+            b2 = bs[i]
+            vn = (q + ((q >> 63) & 4095)) >> 12
+            vn = ((vn + nu + (b2 >> 1) + _W32) & _M32) - _W32  # int32 adds
+            vn = vn if vn < _V_HI else _V_HI
+            vn = vn if vn > _V_LO else _V_LO
+            r = rf[i]
+            vi = vn if r < t else vo  # refractory: v not updated
+            s = vi > vth
+            vi = 0 if s else vi
+            st[i] = (nu << 32) | (vi & _M32)
+            rf[i] = t + refr if s else r
+            n_spk += s
+            n_act += s | ((enc & CNT_MASK) != 0) | (b2 & 1)
+        if n_spk:  # collect the spikes: refr_end == t + refractory exactly for neurons that spiked now
+            for i in range(lo, hi):
+                if refr_end[i] == t + refr:
+                    spk[nsp] = i
+                    nsp += 1
+        c = seg_core[g]
+        counters[C_SPIKES, row, c] += n_spk
+        counters[C_ACTIVE, row, c] += n_act
+        counters[C_INACTIVE, row, c] += hi - lo - n_act
+    return nsp
+
+
+@_jit
+def _deliver(k, spk, nsp, t_slot, row, n_slots, n_lif, grp_ptr, g_delay, g_split, syn_post, syn_w, ring,
+             dc_split, dc_core, dc_syn, counters):
+    """Synaptic events of the spikes ``spk[:nsp]`` of the step whose ring slot is ``t_slot``, into later slots.
+
+    Only part ``k`` of each spike's synapses: ``[g_split[gi, k], g_split[gi, k + 1])`` of
+    delay group ``gi`` and ``[dc_split[n, k], dc_split[n, k + 1])`` of its destination
+    cores (synaptic-op and input-message counters at ``row``). With one part this
+    is every synapse; with several (:mod:`.threads`) each part owns a range of
+    postsynaptic neurons and their cores, so parts can run at the same time.
+    """
+    for j in range(nsp):
+        n = spk[j]
+        for gi in range(grp_ptr[n], grp_ptr[n + 1]):
+            slot = t_slot + g_delay[gi]
+            if slot >= n_slots:
+                slot -= n_slots
+            r = ring[slot * n_lif:(slot + 1) * n_lif]
+            for e in range(g_split[gi, k], g_split[gi, k + 1]):
+                r[syn_post[e]] += (np.int64(syn_w[e]) << CNT_BITS) + 1
+        source = n >= n_lif
+        for e in range(dc_split[n, k], dc_split[n, k + 1]):
+            c = dc_core[e]
+            counters[C_SYNOPS, row, c] += dc_syn[e]
+            if source:
+                counters[C_INPUT_MSGS, row, c] += 1
+
+
+@_jit
+def _emit(t, row, spk, nsp, n_lif, base, ring, core_of, msgs, counters, counts, first, record, ev_t, ev_n, n_ev,
+          s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched):
+    """Everything else the spikes ``spk[:nsp]`` of step ``t`` cause, in one thread; returns the events recorded.
+
+    Message counters (on the source core), spike counts, first spike times, the
+    event record, and the synapses of projections whose ``weight_exp`` shift is
+    not linear: Lava floors each (step, delay) sum, so they are summed in
+    ``scratch`` and shifted before they enter the ring.
+    """
+    ring_size = ring.shape[0]
+    nt = 0
+    for k in range(nsp):
+        n = spk[k]
+        for e in range(s_indptr[n], s_indptr[n + 1]):
+            ti = s_toff[e]
+            if scratch[ti] == 0:
+                touched[nt] = e
+                nt += 1
+            scratch[ti] += (np.int64(s_w[e]) << CNT_BITS) + 1
+        if n < n_lif:
+            c = core_of[n]
+            counters[C_WITHIN, row, c] += msgs[n, 0]
+            counters[C_ACROSS_CORES, row, c] += msgs[n, 1]
+            counters[C_ACROSS_CHIPS, row, c] += msgs[n, 2]
+            counters[C_HOPS, row, c] += msgs[n, 3]
+        counts[n] += 1
+        if first[n] < 0:
+            first[n] = t
+        if record:
+            ev_t[n_ev] = t
+            ev_n[n_ev] = n
+            n_ev += 1
+    for k in range(nt):
+        e = touched[k]
+        ti = s_toff[e]
+        val = scratch[ti]
+        scratch[ti] = 0
+        idx = base + s_off[e]
+        if idx >= ring_size:
+            idx -= ring_size
+        ring[idx] += (((val >> CNT_BITS) >> s_shift[e]) << CNT_BITS) + (val & CNT_MASK)
+    return n_ev
+
+
+@_jit
+def _add_inputs(t, in_indptr, in_ids, spk, nsp):
+    for j in range(in_indptr[t], in_indptr[t + 1]):
+        spk[nsp] = in_ids[j]
+        nsp += 1
+    return nsp
+
+
+@_jit
+def _probe(t, uv, pu_idx, out_u, pv_idx, out_v):
+    for j in range(pu_idx.shape[0]):
+        out_u[t, j] = uv[pu_idx[j]] >> 32
+    for j in range(pv_idx.shape[0]):
+        out_v[t, j] = (uv[pv_idx[j]] << 32) >> 32
+
+
 def _run_chunk(t0, t1, n_lif, n_slots,
                seg_start, seg_core, seg_ukeep, seg_vkeep, seg_vth, seg_refr, bias2,
                uv, refr_end, ring,
-               grp_ptr, g_lo, g_hi, g_delay, syn_post, syn_w,
+               grp_ptr, g_split, g_delay, syn_post, syn_w,
                s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched,
                in_indptr, in_ids,
-               core_of, dc_indptr, dc_core, dc_syn, msgs,
+               core_of, dc_split, dc_core, dc_syn, msgs,
                per_step, row0, counters,
                pu_idx, out_u, pv_idx, out_v,
                record, ev_t, ev_n, n_ev,
                counts, first, spk):
-    """One sample, steps ``[t0, t1)``; returns ``(step reached, events recorded)``.
+    """One sample, steps ``[t0, t1)``, in one thread; returns ``(step reached, events recorded)``.
 
     Neurons are updated by *segments*: runs of consecutive LIF neurons of one
     population on one core, whose decays, threshold and refractory period are
@@ -68,130 +228,96 @@ def _run_chunk(t0, t1, n_lif, n_slots,
     ``uv = (u << 32) | (v & 0xFFFFFFFF)`` (int64; u and v are int32 in Lava),
     ``refr_end`` int32 (last spike + refractory), ``bias2 = 2 * bias + (bias_mant != 0)``;
     ``ring`` int64; synapse targets and weights as narrow as they fit (each event adds
-    ``(w << CNT_BITS) + 1``).
+    ``(w << CNT_BITS) + 1``). ``g_split`` / ``dc_split`` have one part (two columns).
 
     Stops early (before a step) when ``record`` and the event buffer could
     overflow during that step; the caller grows the buffers and resumes.
     """
-    ring_size = n_slots * n_lif
     cap = ev_t.shape[0]
     n_total = grp_ptr.shape[0] - 1
+    n_seg = seg_core.shape[0]
     for t in range(t0, t1):
         if record and n_ev + n_total > cap:
             return t, n_ev
         row = t - row0 if per_step else 0
         t_slot = t % n_slots
         base = t_slot * n_lif
-        nsp = 0
-        # ---- neuron update (docs/backends.md steps 2-4), one segment at a time. Branch-free
-        # and over four arrays only (ring, uv, refr_end, bias2) so that LLVM vectorises it.
-        for g in range(seg_core.shape[0]):
-            lo = seg_start[g]
-            hi = seg_start[g + 1]
-            u_keep = seg_ukeep[g]
-            v_keep = seg_vkeep[g]
-            vth = seg_vth[g]
-            refr = seg_refr[g]
-            rs = ring[base + lo:base + hi]
-            st = uv[lo:hi]
-            rf = refr_end[lo:hi]
-            bs = bias2[lo:hi]
-            n_spk = 0
-            n_act = 0
-            for i in range(st.shape[0]):
-                enc = rs[i]
-                rs[i] = 0
-                a = ((enc >> CNT_BITS) + _W32) & _M32  # a_in arrives as int32 ...
-                a = ((((a - _W32) << ACT_SHIFT) + _W32) & _M32) - _W32  # ... and is shifted in int32
-                x = st[i]
-                p = (x >> 32) * u_keep
-                nu = (p + ((p >> 63) & 4095)) >> 12  # sign(p) * (|p| >> 12)
-                nu = ((nu + a + _W32) & _M32) - _W32  # int32 add
-                nu = nu - _TWO_UV if nu > MAX_UV else nu  # 24-bit wrap, once
-                nu = nu + _TWO_UV if nu <= -MAX_UV else nu
-                vo = (x << 32) >> 32
-                q = vo * v_keep
-                b2 = bs[i]
-                vn = (q + ((q >> 63) & 4095)) >> 12
-                vn = ((vn + nu + (b2 >> 1) + _W32) & _M32) - _W32  # int32 adds
-                vn = vn if vn < _V_HI else _V_HI
-                vn = vn if vn > _V_LO else _V_LO
-                r = rf[i]
-                vi = vn if r < t else vo  # refractory: v not updated
-                s = vi > vth
-                vi = 0 if s else vi
-                st[i] = (nu << 32) | (vi & _M32)
-                rf[i] = t + refr if s else r
-                n_spk += s
-                n_act += s | ((enc & CNT_MASK) != 0) | (b2 & 1)
-            if n_spk:  # collect the spikes: refr_end == t + refractory exactly for neurons that spiked now
-                for i in range(lo, hi):
-                    if refr_end[i] == t + refr:
-                        spk[nsp] = i
-                        nsp += 1
-            c = seg_core[g]
-            counters[C_SPIKES, row, c] += n_spk
-            counters[C_ACTIVE, row, c] += n_act
-            counters[C_INACTIVE, row, c] += hi - lo - n_act
-        for j in range(in_indptr[t], in_indptr[t + 1]):
-            spk[nsp] = in_ids[j]
-            nsp += 1
-        # ---- spikes: deliver through the outgoing synapses into the ring (step 1 of later steps)
-        nt = 0
-        for k in range(nsp):
-            n = spk[k]
-            for gi in range(grp_ptr[n], grp_ptr[n + 1]):
-                slot = t_slot + g_delay[gi]
-                if slot >= n_slots:
-                    slot -= n_slots
-                r = ring[slot * n_lif:(slot + 1) * n_lif]
-                for e in range(g_lo[gi], g_hi[gi]):
-                    r[syn_post[e]] += (np.int64(syn_w[e]) << CNT_BITS) + 1
-            for e in range(s_indptr[n], s_indptr[n + 1]):
-                ti = s_toff[e]
-                if scratch[ti] == 0:
-                    touched[nt] = e
-                    nt += 1
-                scratch[ti] += (np.int64(s_w[e]) << CNT_BITS) + 1
-            for e in range(dc_indptr[n], dc_indptr[n + 1]):
-                counters[C_SYNOPS, row, dc_core[e]] += dc_syn[e]
-            if n < n_lif:
-                c = core_of[n]
-                counters[C_WITHIN, row, c] += msgs[n, 0]
-                counters[C_ACROSS_CORES, row, c] += msgs[n, 1]
-                counters[C_ACROSS_CHIPS, row, c] += msgs[n, 2]
-                counters[C_HOPS, row, c] += msgs[n, 3]
-            else:
-                for e in range(dc_indptr[n], dc_indptr[n + 1]):
-                    counters[C_INPUT_MSGS, row, dc_core[e]] += 1
-            counts[n] += 1
-            if first[n] < 0:
-                first[n] = t
-            if record:
-                ev_t[n_ev] = t
-                ev_n[n_ev] = n
-                n_ev += 1
-        # projections whose weight_exp shift is not linear: Lava floors each (step, delay) sum
-        for k in range(nt):
-            e = touched[k]
-            ti = s_toff[e]
-            val = scratch[ti]
-            scratch[ti] = 0
-            idx = base + s_off[e]
-            if idx >= ring_size:
-                idx -= ring_size
-            ring[idx] += (((val >> CNT_BITS) >> s_shift[e]) << CNT_BITS) + (val & CNT_MASK)
-        for j in range(pu_idx.shape[0]):
-            out_u[t, j] = uv[pu_idx[j]] >> 32
-        for j in range(pv_idx.shape[0]):
-            out_v[t, j] = (uv[pv_idx[j]] << 32) >> 32
+        nsp = _update_segments(t, row, 0, n_seg, base, seg_start, seg_core, seg_ukeep, seg_vkeep, seg_vth, seg_refr, bias2,
+                               uv, refr_end, ring, counters, spk, 0)
+        nsp = _add_inputs(t, in_indptr, in_ids, spk, nsp)
+        _deliver(0, spk, nsp, t_slot, row, n_slots, n_lif, grp_ptr, g_delay, g_split, syn_post, syn_w, ring,
+                 dc_split, dc_core, dc_syn, counters)
+        n_ev = _emit(t, row, spk, nsp, n_lif, base, ring, core_of, msgs, counters, counts, first, record, ev_t, ev_n, n_ev,
+                     s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched)
+        _probe(t, uv, pu_idx, out_u, pv_idx, out_v)
     return t1, n_ev
 
 
+def _run_chunk_threads(t0, t1, n_lif, n_slots,
+                       seg_start, seg_core, seg_ukeep, seg_vkeep, seg_vth, seg_refr, bias2,
+                       uv, refr_end, ring,
+                       grp_ptr, g_split, g_delay, syn_post, syn_w,
+                       s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched,
+                       in_indptr, in_ids,
+                       core_of, dc_split, dc_core, dc_syn, msgs,
+                       per_step, row0, counters,
+                       pu_idx, out_u, pv_idx, out_v,
+                       record, ev_t, ev_n, n_ev,
+                       counts, first, spk,
+                       seg_split, spk_part, nsp_part):
+    """As :func:`_run_chunk`, with the neurons cut into ``K`` parts that run on ``K`` threads.
+
+    Part ``k`` owns the segments ``[seg_split[k], seg_split[k + 1])`` — their
+    neurons, ring cells and cores (:mod:`.threads` chooses cuts that no core
+    straddles) — and the matching columns of ``g_split`` / ``dc_split``. One
+    parallel region per step: each part first delivers the previous step's
+    spikes into its own neurons (every delay is >= 1, so they are due at
+    this step at the earliest), then updates them and collects its spikes in
+    ``spk_part[k]``. The rest (merging the spikes in index order, message
+    counters, recording, floored projections, probes) runs in one thread, as
+    in :func:`_run_chunk`, so the result is the same bit for bit.
+    """
+    cap = ev_t.shape[0]
+    n_total = grp_ptr.shape[0] - 1
+    K = seg_split.shape[0] - 1
+    nsp = 0
+    prev_slot = 0
+    prev_row = 0
+    reached = t1
+    for t in range(t0, t1):
+        if record and n_ev + n_total > cap:
+            reached = t
+            break
+        row = t - row0 if per_step else 0
+        t_slot = t % n_slots
+        base = t_slot * n_lif
+        for k in _prange(K):
+            _deliver(k, spk, nsp, prev_slot, prev_row, n_slots, n_lif, grp_ptr, g_delay, g_split, syn_post, syn_w, ring,
+                     dc_split, dc_core, dc_syn, counters)
+            nsp_part[k] = _update_segments(t, row, seg_split[k], seg_split[k + 1], base, seg_start, seg_core, seg_ukeep, seg_vkeep,
+                                           seg_vth, seg_refr, bias2, uv, refr_end, ring, counters, spk_part[k], 0)
+        nsp = 0
+        for k in range(K):
+            for j in range(nsp_part[k]):
+                spk[nsp] = spk_part[k, j]
+                nsp += 1
+        nsp = _add_inputs(t, in_indptr, in_ids, spk, nsp)
+        n_ev = _emit(t, row, spk, nsp, n_lif, base, ring, core_of, msgs, counters, counts, first, record, ev_t, ev_n, n_ev,
+                     s_indptr, s_off, s_toff, s_w, s_shift, scratch, touched)
+        _probe(t, uv, pu_idx, out_u, pv_idx, out_v)
+        prev_slot = t_slot
+        prev_row = row
+    for k in _prange(K):  # the last step's spikes: nothing may stay pending between calls
+        _deliver(k, spk, nsp, prev_slot, prev_row, n_slots, n_lif, grp_ptr, g_delay, g_split, syn_post, syn_w, ring,
+                 dc_split, dc_core, dc_syn, counters)
+    return reached, n_ev
+
+
 if HAVE_NUMBA:
-    run_chunk_numba = numba.njit(nogil=True, cache=True, boundscheck=False)(_run_chunk)
+    run_chunk_numba = _jit(_run_chunk)
+    run_chunk_threads = numba.njit(nogil=True, cache=True, boundscheck=False, parallel=True)(_run_chunk_threads)
 else:  # pragma: no cover
-    run_chunk_numba = None
+    run_chunk_numba = run_chunk_threads = None
 
 
 # ====================================================================== numpy

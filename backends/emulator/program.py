@@ -32,7 +32,7 @@ Integer conventions (see docs/backends.md and Lava's ``PyDenseModelBitAcc``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -171,6 +171,8 @@ class Program:
     probe_v: dict[str, np.ndarray]
     probe_w: list[Any]  # probed projections
     nnz: int
+    # thread plans by number of parts (.threads.plan), made when first run with that many
+    thread_plans: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @property
     def synapses(self) -> int:

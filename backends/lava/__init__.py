@@ -19,7 +19,10 @@ way are listed in :mod:`yuragi.backends.lava.build`.
 
 from __future__ import annotations
 
+import importlib
 import math
+import multiprocessing
+import sys
 import time
 import warnings
 from typing import Any, Mapping
@@ -52,21 +55,28 @@ HW_MISSING = (
 def preload() -> None:
     """Import Lava's runtime now.
 
-    Lava 0.10.0 calls ``multiprocessing.set_start_method('fork')`` when its
-    runtime is first imported, which raises once anything else has fixed the
-    start method (scikit-learn's estimators do, via joblib). A program that
-    uses both calls this first; :func:`run` calls it too, and turns the
-    conflict into a BackendError saying so.
+    Lava 0.10.0 calls ``multiprocessing.set_start_method('fork')`` (without
+    ``force``) when its runtime is first imported, which raises once anything
+    else has fixed the start method — numba does when it starts its thread
+    pool (the emulator's threaded loop), scikit-learn's estimators do via
+    joblib. When the method fixed is ``fork`` anyway, the default is released
+    (``set_start_method(None, force=True)``) so that Lava can set the same one
+    again; any other method (``spawn``, ``forkserver``) stays, and the conflict
+    is a BackendError naming the fix. :func:`run` calls this first.
     """
+    if "lava.magma.runtime.runtime" in sys.modules:
+        return
+    if multiprocessing.get_start_method(allow_none=True) == "fork":
+        multiprocessing.set_start_method(None, force=True)
     try:
-        import lava.magma.runtime.runtime  # noqa: F401 - imported for its side effect
+        importlib.import_module("lava.magma.runtime.runtime")  # imported for its side effect
     except RuntimeError as exc:
         if "context has already been set" not in str(exc):
             raise
         raise BackendError(
-            "lava-nc 0.10.0 cannot start: something in this process (e.g. a scikit-learn estimator) fixed the "
-            "multiprocessing start method before Lava was first imported; call yuragi.backends.lava.preload() "
-            "before it, or run Lava in a separate process"
+            f"lava-nc 0.10.0 cannot start: this process fixed the multiprocessing start method to "
+            f"'{multiprocessing.get_start_method()}' before Lava was first imported (Lava needs 'fork'); call "
+            "yuragi.backends.lava.preload() before that, or run Lava in a separate process"
         ) from None
 
 
