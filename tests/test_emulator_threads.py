@@ -11,6 +11,7 @@ from yuragi.backends import emulator as em
 from yuragi.backends.emulator.synthetic import random_network
 from yuragi.backends.emulator.threads import plan
 from yuragi.compiler.compiled import SIGN_EXCITATORY, CompiledNetwork, CompiledPopulation, CompiledProjection, CoreBlock
+from yuragi.errors import BackendError
 from yuragi.ir import Probe
 from yuragi.ir.neurons import RasterInput
 
@@ -69,6 +70,12 @@ def test_threads_equal_one_thread(i):
     _, c, ext = SUITE[i]
     prog = em.prepare(c)
     assert_same_run(em.run(prog, 1000, inputs=ext, threads=2), run_cached(i, "numba"))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_bad_thread_count_is_a_backend_error(bad):
+    with pytest.raises(BackendError, match="threads must be a whole number >= 1"):
+        em.run(SUITE[0][1], 5, threads=bad)
 
 
 def test_suite_runs_on_several_parts():

@@ -176,10 +176,11 @@ def _thread_plan(prog: Program, threads: int | None) -> ThreadPlan:
     of at least MIN_NEURONS LIF neurons, else one), fewer if the placement allows no clean cut."""
     if threads is None:
         threads = _numba_threads() if prog.n_lif >= MIN_NEURONS else 1
+    elif isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise BackendError(f"threads must be a whole number >= 1, got {threads!r}")
     elif threads > 1:
         _numba_threads()
-    if threads < 1:
-        raise BackendError(f"threads must be at least 1, got {threads}")
+    threads = int(threads)
     if threads not in prog.thread_plans:
         prog.thread_plans[threads] = thread_plan(prog, threads)
     return prog.thread_plans[threads]

@@ -9,10 +9,14 @@ Both implement docs/backends.md bit for bit, including Lava's int32 and
 * ``u`` then loses/gains ``2**24`` once when outside ``(-2**23, 2**23]``;
 * ``v`` = decayed ``v`` + ``u`` + bias in int32, clipped to ``+-(2**23 - 1)``.
 
-The numba kernel runs one sample for steps ``[t0, t1)`` with all state in
-arrays it updates in place, so a run can be split in chunks (progress bar,
+The numba kernels run one sample for steps ``[t0, t1)`` with all state in
+arrays they update in place, so a run can be split in chunks (progress bar,
 growing the spike buffer) and samples of a batch can run on threads
-(``nogil``). The numpy engine runs ``S`` samples at once on ``(S, n)`` arrays.
+(``nogil``). :func:`_run_chunk` is one thread; :func:`_run_chunk_threads`
+splits the neurons into parts that step on numba's threads (:mod:`.threads`).
+Both are made of the same step functions (``_update_segments``,
+``_deliver``, ``_emit``). The numpy engine runs ``S`` samples at once on
+``(S, n)`` arrays.
 """
 
 from __future__ import annotations
