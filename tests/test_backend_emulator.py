@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from yuragi.backends import emulator as em
-from yuragi.backends.counters import count_ops
+from yuragi.backends.counters import COUNTER_DTYPE, count_ops
 from yuragi.backends.emulator.synthetic import random_network
 from yuragi.backends.inputs import network_input_rasters
 from yuragi.compiler.compiled import (
@@ -308,7 +308,7 @@ def test_counters_equal_count_ops(i, engine):
     want = count_ops(c, {k: result.raster(k) for k in result.spikes}, STEPS)
     assert set(want) == set(result.counters)
     for k, v in want.items():
-        assert result.counters[k].dtype == np.int64
+        assert result.counters[k].dtype == COUNTER_DTYPE
         assert np.array_equal(result.counters[k], v), k
 
 

@@ -140,3 +140,15 @@ def test_threads_leave_the_start_method_to_lava():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.stdout.strip() == "ok fork", out.stderr[-2000:]
+
+
+def test_counters_are_int32_and_a_count_that_does_not_fit_is_named():
+    """Per-step counters are COUNTER_DTYPE (int32: half the memory of int64); a count beyond it is a BackendError."""
+    from yuragi.backends.counters import COUNTER_DTYPE, as_counter_array
+
+    assert COUNTER_DTYPE == np.int32
+    res = em.run(random_network(3000, seed=1), 20, threads=2)
+    assert all(v.dtype == np.int32 for v in res.counters.values())
+    assert as_counter_array(np.array([[5, 2**31 - 1]], dtype=np.int64), "spikes").dtype == np.int32
+    with pytest.raises(BackendError, match="counter 'synaptic_ops' holds 2147483648"):
+        as_counter_array(np.array([[0, 2**31]], dtype=np.int64), "synaptic_ops")

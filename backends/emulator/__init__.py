@@ -69,7 +69,7 @@ import numpy as np
 from ...errors import BackendError
 from ...ir.neurons import ExternalInput
 from ..base import check_steps
-from ..counters import COUNTER_NAMES
+from ..counters import COUNTER_DTYPE, COUNTER_NAMES, as_counter_array
 from ..inputs import network_input_rasters
 from ..result import RunResult, SpikeEvents
 from .batch import BatchResult
@@ -197,7 +197,8 @@ def _sample_numba(prog: Program, steps: int, in_indptr: np.ndarray, in_ids: np.n
     ring = np.zeros(prog.n_slots * n, dtype=np.int64)
     scratch = np.zeros(prog.n_scratch, dtype=np.int64)
     touched = np.zeros(prog.s_w.size, dtype=np.int64)
-    counters = np.zeros((N_COUNTERS, steps if detail else 1, C), dtype=np.int64)
+    # per-step counters in the result's dtype when no count can exceed it; totals (detail off) in int64
+    counters = np.zeros((N_COUNTERS, steps if detail else 1, C), dtype=COUNTER_DTYPE if detail and prog.counts_fit_counter_dtype else np.int64)
     pu, pv, where = _probe_layout(prog) if detail else (np.zeros(0, np.int64), np.zeros(0, np.int64), {})
     out_u = np.zeros((steps if pu.size else 0, pu.size), dtype=np.int64)
     out_v = np.zeros((steps if pv.size else 0, pv.size), dtype=np.int64)
@@ -310,7 +311,7 @@ def _run_result(prog: Program, steps: int, sample: dict[str, Any], meta: dict[st
     for proj in prog.probe_w:
         w = lava_weights(proj.weights, proj.sign_mode, proj.num_weight_bits, proj.nnz < proj.n_pre * proj.n_post)
         probes[f"{proj.name}.w"] = np.broadcast_to(w, (steps, proj.nnz))
-    counters = {name_: np.ascontiguousarray(sample["counters"][k]) for k, name_ in enumerate(COUNTER_NAMES)}
+    counters = {name_: as_counter_array(sample["counters"][k], name_) for k, name_ in enumerate(COUNTER_NAMES)}
     return RunResult(compiled.name, name, steps, float(compiled.dt), int(compiled.seed), _spike_events(prog, sample["events"]), probes, counters, dict(meta))
 
 

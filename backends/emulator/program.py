@@ -39,7 +39,7 @@ import numpy as np
 
 from ...compiler.compiled import SIGN_EXCITATORY, SIGN_INHIBITORY, SIGN_MIXED, SIGN_NULL, CompiledNetwork
 from ...errors import BackendError
-from ..counters import COUNTER_NAMES
+from ..counters import COUNTER_DTYPE, COUNTER_NAMES
 
 #: Low bits of a ring cell that count synaptic events (see module docstring).
 CNT_BITS = 24
@@ -173,6 +173,13 @@ class Program:
     nnz: int
     # thread plans by number of parts (.threads.plan), made when first run with that many
     thread_plans: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def counts_fit_counter_dtype(self) -> bool:
+        """Whether no counter can exceed COUNTER_DTYPE in one step on one core: synaptic ops are at most
+        the synapses, messages and tile hops at most (neurons x cores x 64)."""
+        bound = max(self.nnz, self.n_total * max(self.n_cores, 1) * 64)
+        return bound <= np.iinfo(COUNTER_DTYPE).max
 
     @property
     def synapses(self) -> int:
