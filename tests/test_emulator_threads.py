@@ -65,6 +65,19 @@ def test_plan_without_a_clean_cut_is_one_part():
     assert plan(em.prepare(c), 2).parts == 1
 
 
+def test_plan_with_cores_numbered_out_of_order_after_the_cut():
+    """Right of the cut the first neuron sits on core 3, a later one on core 2: the destination-core
+    split must use the lowest core (2), or core 2's synaptic-op counters would belong to the left part."""
+    c = random_network(200, p=0.2, rate_hz=60.0, seed=4)
+    blocks = (CoreBlock("exc", 0, 160, core=0, chip=0), CoreBlock("inh", 0, 20, core=3, chip=0), CoreBlock("inh", 20, 40, core=2, chip=0))
+    c = dataclasses.replace(c, blocks=blocks)
+    prog = em.prepare(c)
+    tp = plan(prog, 2)
+    assert tp.parts == 2 and int(prog.seg_start[tp.seg_split[1]]) == 160
+    _check_plan(prog, tp)
+    assert_same_run(em.run(prog, 300, threads=2), em.run(prog, 300, threads=1))
+
+
 @pytest.mark.parametrize("i", range(len(SUITE)), ids=SUITE_IDS)
 def test_threads_equal_one_thread(i):
     _, c, ext = SUITE[i]

@@ -54,21 +54,25 @@ def _split_points(values: np.ndarray, bounds: np.ndarray, cuts: list[int]) -> np
     return out
 
 
-def _clean_cuts(prog: Program) -> np.ndarray:
-    """Segment indices ``g`` (1 <= g < segments) where the neurons can be cut at ``seg_start[g]``."""
+def _clean_cuts(prog: Program) -> tuple[np.ndarray, np.ndarray]:
+    """Segment indices ``g`` (1 <= g < segments) where the neurons can be cut at ``seg_start[g]``,
+    and for each the lowest core right of the cut (every core left of it is numbered below)."""
     core = prog.core_of[:prog.n_lif]
     left_max = np.maximum.accumulate(core)
     right_min = np.minimum.accumulate(core[::-1])[::-1]
     at = prog.seg_start[1:-1]
-    return np.flatnonzero(left_max[at - 1] < right_min[at]) + 1
+    ok = left_max[at - 1] < right_min[at]
+    return np.flatnonzero(ok) + 1, right_min[at[ok]]
 
 
 def plan(prog: Program, parts: int) -> ThreadPlan:
     """At most ``parts`` parts of ``prog`` (fewer when the placement allows no clean cut)."""
     n_seg = prog.seg_core.size
     cuts_g: list[int] = []
+    first_core: dict[int, int] = {}
     if parts > 1 and prog.n_lif and prog.n_cores:
-        candidates = _clean_cuts(prog)
+        candidates, lowest_core = _clean_cuts(prog)
+        first_core = dict(zip(candidates.tolist(), lowest_core.tolist()))
         if candidates.size:
             work = np.bincount(prog.syn_post, minlength=prog.n_lif)[:prog.n_lif] + UPDATE_COST
             done = np.r_[0, np.cumsum(work)][prog.seg_start[candidates]]
@@ -80,7 +84,7 @@ def plan(prog: Program, parts: int) -> ThreadPlan:
             cuts_g.sort()
     seg_split = np.array([0, *cuts_g, n_seg], dtype=np.int64)
     neuron_cuts = [int(prog.seg_start[g]) for g in cuts_g]
-    core_cuts = [int(prog.core_of[c]) for c in neuron_cuts]  # the first core of each later part
+    core_cuts = [first_core[g] for g in cuts_g]  # the lowest core of each later part
     g_split = _split_points(prog.syn_post.astype(np.int64), np.r_[prog.g_lo, prog.g_hi[-1:] if prog.g_hi.size else [0]], neuron_cuts)
     dc_split = _split_points(prog.dc_core, prog.dc_indptr, core_cuts)
     return ThreadPlan(len(cuts_g) + 1, seg_split, g_split, dc_split)
