@@ -23,8 +23,8 @@ import numpy as np
 
 from .program import Program
 
-#: Work of one neuron update, in synaptic events: about 2 ns against 1.6-2.6 ns per event
-#: (one thread, 10k-neuron network of benchmarks/emulator_speed.py).
+#: Work of one neuron update, in synaptic events: about 2 ns per update against 1.6-3 ns per
+#: event, per thread (10k-neuron network of benchmarks/emulator_speed.py).
 UPDATE_COST = 1
 #: Fewest LIF neurons for which threads pay for their per-step synchronisation (about 1.5 us;
 #: measured: 1.3x faster at 2048 neurons, slower at 1000).
